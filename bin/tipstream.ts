@@ -1,0 +1,13 @@
+// The `tipstream` command: one executable, one subcommand per component.
+import { Command } from 'commander';
+import { registerStackCommands } from '../stack/index.js';
+
+const program = new Command('tipstream')
+  .description('Average tip per mile per New York City neighborhood, in real time, on Kafka, Flink SQL and Cassandra.')
+  .option('-c, --config <file>', 'configuration file (YAML or JSON); default ./tipstream.config.yaml when present')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error:/, 'tipstream: error:')) });
+
+registerStackCommands(program);
+
+await program.parseAsync(process.argv);

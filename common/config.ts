@@ -1,0 +1,298 @@
+// The one typed configuration of tipstream: defaults < config file < environment < flags,
+// validated once, with errors that name the setting and where its bad value came from.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** The repository root (the folder holding package.json). */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The shared data folder beside the repository (see ../shared/data/README.md). */
+export const sharedDataDir = resolve(projectRoot, '..', 'shared', 'data');
+
+export const ENV_PREFIX = 'TIPSTREAM_';
+export const DEFAULT_CONFIG_FILE = 'tipstream.config.yaml';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const megabytes = z.coerce.number().int().min(64).max(16384);
+const boolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
+
+export const configSchema = z.strictObject({
+  /** Where downloaded artifacts live; reused by every later `stack up`. */
+  cacheDir: z.string().min(1),
+  /** Where the running stack keeps its data, logs and pid files. */
+  stateDir: z.string().min(1),
+  host: z.string().min(1),
+  stack: z.strictObject({
+    provider: z.enum(['local', 'testcontainers']),
+    ports: z.strictObject({
+      kafka: port,
+      kafkaController: port,
+      flinkRest: port,
+      flinkRpc: port,
+      sqlGateway: port,
+      cassandra: port,
+      cassandraStorage: port,
+      flinkPrometheusFirst: port,
+    }),
+    memory: z.strictObject({
+      kafkaHeapMb: megabytes,
+      jobManagerProcessMb: megabytes,
+      taskManagerProcessMb: megabytes,
+      sqlGatewayHeapMb: megabytes,
+      cassandraHeapMb: megabytes,
+    }),
+    taskSlots: z.coerce.number().int().min(1).max(64),
+    readyTimeoutSeconds: z.coerce.number().int().min(5).max(3600),
+  }),
+  kafka: z.strictObject({
+    bootstrapServers: z.string().min(1).optional(),
+    rideTopic: topicName,
+    fareTopic: topicName,
+    deadLetterTopic: topicName,
+    statsTopic: topicName,
+    partitions: z.coerce.number().int().min(1).max(1024),
+    /** Event Hubs namespace connection string (a secret: never logged). */
+    connectionString: z.string().min(1).optional(),
+  }),
+  flink: z.strictObject({
+    restUrl: z.url().optional(),
+    sqlGatewayUrl: z.url().optional(),
+  }),
+  cassandra: z.strictObject({
+    contactPoints: z.union([z.array(z.string().min(1)).min(1), z.string().min(1).transform((s) => s.split(','))]),
+    port: port.optional(),
+    localDataCenter: z.string().min(1),
+    keyspace: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,47}$/, 'a CQL keyspace name'),
+    username: z.string().min(1).optional(),
+    /** A secret: never logged. */
+    password: z.string().min(1).optional(),
+    tls: boolean,
+  }),
+  udf: z.strictObject({
+    port: port,
+    boundaries: z.string().min(1),
+    nameField: z.string().min(1),
+    where: z.string().min(1).optional(),
+  }),
+  metrics: z.strictObject({
+    port: port,
+  }),
+});
+
+export type TipstreamConfig = z.infer<typeof configSchema>;
+/** Settings after derived defaults are filled in (addresses follow the stack's ports). */
+export type ResolvedConfig = TipstreamConfig & {
+  kafka: TipstreamConfig['kafka'] & { bootstrapServers: string };
+  flink: { restUrl: string; sqlGatewayUrl: string };
+  cassandra: TipstreamConfig['cassandra'] & { port: number };
+};
+
+type Plain = { [key: string]: unknown };
+
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
+  const home = env.HOME ?? homedir();
+  return {
+    cacheDir: resolve(env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'tipstream'),
+    stateDir: resolve(env.XDG_STATE_HOME ?? resolve(home, '.local', 'state'), 'tipstream'),
+    host: '127.0.0.1',
+    stack: {
+      provider: 'local',
+      ports: {
+        kafka: 9092,
+        kafkaController: 9093,
+        flinkRest: 8081,
+        flinkRpc: 6123,
+        sqlGateway: 8083,
+        cassandra: 9042,
+        cassandraStorage: 7000,
+        flinkPrometheusFirst: 9249,
+      },
+      // Sized for a 2-core, 24 GiB machine that also runs the tests and the udf-service.
+      memory: {
+        kafkaHeapMb: 1024,
+        jobManagerProcessMb: 1280,
+        taskManagerProcessMb: 3072,
+        sqlGatewayHeapMb: 512,
+        cassandraHeapMb: 1024,
+      },
+      taskSlots: 4,
+      readyTimeoutSeconds: 240,
+    },
+    kafka: {
+      rideTopic: 'taxi-rides',
+      fareTopic: 'taxi-fares',
+      deadLetterTopic: 'taxi-dead-letter',
+      statsTopic: 'taxi-neighborhood-stats',
+      partitions: 4,
+    },
+    flink: {},
+    cassandra: {
+      contactPoints: ['127.0.0.1'],
+      localDataCenter: 'datacenter1',
+      keyspace: 'newyorktaxi',
+      tls: false,
+    },
+    udf: {
+      port: 8090,
+      boundaries: resolve(sharedDataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip'),
+      nameField: 'Name',
+    },
+    metrics: { port: 9464 },
+  };
+}
+
+export interface LoadConfigOptions {
+  /** A config file given on the command line; otherwise TIPSTREAM_CONFIG, then ./tipstream.config.yaml. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, as a partial config tree; `undefined` leaves are ignored. */
+  overrides?: Plain;
+  /** How each override path is spelled on the command line, for error messages. */
+  overrideNames?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Loads, merges and validates the configuration. Throws ConfigError naming the bad setting. */
+export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const sources = new Map<string, string>();
+
+  const merged = defaultConfig(env);
+  const file = options.file ?? env[`${ENV_PREFIX}CONFIG`] ?? optionalDefaultFile(cwd);
+  if (file !== undefined) {
+    const fromFile = readConfigFile(resolve(cwd, file));
+    mergeInto(merged, fromFile, '', sources, () => `config file ${file}`);
+  }
+  mergeInto(merged, fromEnvironment(env), '', sources, (path) => envName(path));
+  mergeInto(merged, options.overrides ?? {}, '', sources, (path) => options.overrideNames?.[path] ?? `flag for ${path}`);
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.join('.');
+    const source = sources.get(path) ?? sourceOfParent(sources, path) ?? 'defaults';
+    const unknown = issue.code === 'unrecognized_keys' ? ` (unknown setting ${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')})` : '';
+    throw new ConfigError(`invalid setting ${path || '(root)'} from ${source}: ${issue.message}${unknown}`);
+  }
+  return resolveDerived(parsed.data, cwd);
+}
+
+function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
+  const { host, stack } = config;
+  return {
+    ...config,
+    cacheDir: absolute(config.cacheDir, cwd),
+    stateDir: absolute(config.stateDir, cwd),
+    kafka: { ...config.kafka, bootstrapServers: config.kafka.bootstrapServers ?? `${host}:${stack.ports.kafka}` },
+    flink: {
+      restUrl: config.flink.restUrl ?? `http://${host}:${stack.ports.flinkRest}`,
+      sqlGatewayUrl: config.flink.sqlGatewayUrl ?? `http://${host}:${stack.ports.sqlGateway}`,
+    },
+    cassandra: { ...config.cassandra, port: config.cassandra.port ?? stack.ports.cassandra },
+    udf: { ...config.udf, boundaries: absolute(config.udf.boundaries, cwd) },
+  };
+}
+
+function absolute(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}
+
+function optionalDefaultFile(cwd: string): string | undefined {
+  return existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined;
+}
+
+function readConfigFile(path: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read config file ${path}`, { cause });
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError(`config file ${path} is not valid YAML or JSON`, { cause });
+  }
+  if (value === null || value === undefined) return {};
+  if (!isPlain(value)) throw new ConfigError(`config file ${path} must hold a mapping of settings`);
+  return value;
+}
+
+/** `stack.ports.kafka` → `TIPSTREAM_STACK_PORTS_KAFKA`. */
+export function envName(path: string): string {
+  return ENV_PREFIX + path.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+}
+
+/** Every leaf of the default tree (and the optional ones) may be set from the environment. */
+function fromEnvironment(env: NodeJS.ProcessEnv): Plain {
+  const out: Plain = {};
+  for (const path of settingPaths(configSchema)) {
+    const value = env[envName(path)];
+    if (value !== undefined && value !== '') setPath(out, path, value);
+  }
+  return out;
+}
+
+/** Dotted paths of every leaf setting the schema knows. */
+export function settingPaths(schema: z.ZodType, prefix = ''): string[] {
+  const inner = unwrap(schema);
+  if (inner instanceof z.ZodObject) {
+    return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, child]) =>
+      settingPaths(child, prefix ? `${prefix}.${key}` : key),
+    );
+  }
+  return [prefix];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodOptional ? unwrap(schema.unwrap() as z.ZodType) : schema;
+}
+
+function mergeInto(target: Plain, source: Plain, prefix: string, sources: Map<string, string>, label: (path: string) => string): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    const existing = target[key];
+    if (isPlain(value) && isPlain(existing)) {
+      mergeInto(existing, value, path, sources, label);
+    } else {
+      target[key] = value;
+      sources.set(path, label(path));
+    }
+  }
+}
+
+function setPath(target: Plain, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isPlain(node[key])) node[key] = {};
+    node = node[key] as Plain;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function sourceOfParent(sources: Map<string, string>, path: string): string | undefined {
+  for (const [known, source] of sources) if (known.startsWith(`${path}.`) || path.startsWith(`${known}.`)) return source;
+  return undefined;
+}
+
+function isPlain(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A copy safe to print: secrets replaced by a marker. */
+export function redactConfig(config: ResolvedConfig): ResolvedConfig {
+  return {
+    ...config,
+    kafka: { ...config.kafka, connectionString: config.kafka.connectionString ? '<redacted>' : undefined },
+    cassandra: { ...config.cassandra, password: config.cassandra.password ? '<redacted>' : undefined },
+  };
+}

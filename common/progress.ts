@@ -1,0 +1,39 @@
+// Progress for long work: bars and steps on a terminal, nothing at all when stderr is piped.
+import { SingleBar, Presets } from 'cli-progress';
+
+export interface ProgressBar {
+  update(done: number, payload?: Record<string, string | number>): void;
+  setTotal(total: number): void;
+  stop(): void;
+}
+
+export interface Progress {
+  readonly enabled: boolean;
+  /** A one-line message about the step now starting ("starting Kafka on 127.0.0.1:9092"). */
+  step(message: string): void;
+  bar(label: string, total: number, unit?: string): ProgressBar;
+}
+
+const silentBar: ProgressBar = { update() {}, setTotal() {}, stop() {} };
+
+export function createProgress(enabled: boolean = Boolean(process.stderr.isTTY) && process.env.CI !== 'true'): Progress {
+  return {
+    enabled,
+    step(message) {
+      if (enabled) process.stderr.write(`• ${message}\n`);
+    },
+    bar(label, total, unit = '') {
+      if (!enabled) return silentBar;
+      const bar = new SingleBar(
+        { format: `  ${label} [{bar}] {percentage}% {value}/{total}${unit} {detail}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
+        Presets.shades_classic,
+      );
+      bar.start(total, 0, { detail: '' });
+      return {
+        update: (done, payload) => bar.update(done, { detail: '', ...payload }),
+        setTotal: (n) => bar.setTotal(n),
+        stop: () => bar.stop(),
+      };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Two projects: unit tests need nothing running; integration tests share one real local stack,
+// started once by test/integration/global-setup.ts and stopped by global-teardown.ts.
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+};
+const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
+
+export default {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      extensionsToTreatAsEsm: ['.ts'],
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      extensionsToTreatAsEsm: ['.ts'],
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      testTimeout: 600000,
+    },
+  ],
+};
