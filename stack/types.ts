@@ -1,0 +1,42 @@
+// What every stack provider offers, whether it runs local processes or containers.
+
+export type ServiceName = 'kafka' | 'cassandra' | 'flink-jobmanager' | 'flink-taskmanager' | 'sql-gateway';
+
+export const serviceNames: readonly ServiceName[] = ['kafka', 'cassandra', 'flink-jobmanager', 'flink-taskmanager', 'sql-gateway'];
+
+/** Where a running stack answers. */
+export interface StackEndpoints {
+  kafkaBootstrapServers: string;
+  flinkRestUrl: string;
+  sqlGatewayUrl: string;
+  cassandraContactPoint: string;
+  cassandraPort: number;
+}
+
+export interface ServiceStatus {
+  service: ServiceName;
+  address: string;
+  pid?: number;
+  /** Container id, for the testcontainers provider. */
+  containerId?: string;
+  answers: boolean;
+  detail?: string;
+}
+
+export interface StackUpResult {
+  endpoints: StackEndpoints;
+  /** True when every service was already up and nothing was changed. */
+  alreadyUp: boolean;
+  /** Seconds from start to ready, per service started by this call. */
+  readySeconds: Partial<Record<ServiceName, number>>;
+  /** Seconds spent resolving artifacts (0 when the cache was warm). */
+  resolveSeconds: number;
+}
+
+export interface StackProvider {
+  readonly kind: 'local' | 'testcontainers';
+  up(): Promise<StackUpResult>;
+  /** Stops exactly what this provider started and waits until it is gone. */
+  down(): Promise<void>;
+  status(): Promise<ServiceStatus[]>;
+}
