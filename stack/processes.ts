@@ -1,0 +1,132 @@
+// Background processes owned by the stack: started detached with their output in a log file,
+// identified by pid plus start time (so a recycled pid is never mistaken for ours), stopped by pid.
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { InfrastructureError, PortInUseError } from '../common/errors.js';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Start time in clock ticks since boot (/proc/PID/stat field 22). */
+  startTicks: number;
+}
+
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  logFile: string;
+}
+
+export function launchDetached(spec: LaunchSpec): ProcessIdentity {
+  const out = openSync(spec.logFile, 'a');
+  try {
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    if (child.pid === undefined) throw new InfrastructureError('TIPSTREAM_START', `could not start ${spec.command}`);
+    child.unref();
+    return { pid: child.pid, startTicks: startTicksOf(child.pid) ?? 0 };
+  } finally {
+    closeSync(out);
+  }
+}
+
+function startTicksOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the process we started is alive (and not a zombie, and not a recycled pid). */
+export function isRunning(identity: ProcessIdentity): boolean {
+  const ticks = startTicksOf(identity.pid);
+  if (ticks === undefined) return false;
+  if (identity.startTicks !== 0 && ticks !== identity.startTicks) return false;
+  try {
+    const state = readFileSync(`/proc/${identity.pid}/stat`, 'utf8');
+    return state.slice(state.lastIndexOf(')') + 2, state.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Resident memory in MiB, from /proc. */
+export function residentMemoryMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERM, wait up to graceMs for exit, then SIGKILL and wait again. Resolves once it is gone. */
+export async function stopProcess(identity: ProcessIdentity, graceMs = 30_000): Promise<void> {
+  if (!isRunning(identity)) return;
+  signal(identity.pid, 'SIGTERM');
+  if (await waitForExit(identity, graceMs)) return;
+  signal(identity.pid, 'SIGKILL');
+  if (!(await waitForExit(identity, 10_000))) {
+    throw new InfrastructureError('TIPSTREAM_TIMEOUT', `process ${identity.pid} did not exit after SIGKILL`);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+async function waitForExit(identity: ProcessIdentity, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(identity)) return true;
+    await delay(100);
+  }
+  return !isRunning(identity);
+}
+
+/** Throws PortInUseError naming the port and the service when something already listens there. */
+export async function assertPortFree(service: string, host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') reject(new PortInUseError(service, host, port));
+      else reject(new InfrastructureError('TIPSTREAM_START', `cannot check port ${port} on ${host}`, { cause: err }));
+    });
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
+/** Polls `probe` until it returns true or the deadline passes; probe errors count as "not yet". */
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 500, stillAlive?: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (stillAlive && !stillAlive()) {
+      throw new InfrastructureError('TIPSTREAM_START', `${what}: the process exited before it was ready`);
+    }
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    await delay(intervalMs);
+  }
+  throw new InfrastructureError('TIPSTREAM_TIMEOUT', `${what}: not ready after ${Math.round(timeoutMs / 1000)} s`, { cause: lastError });
+}

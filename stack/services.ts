@@ -1,0 +1,354 @@
+// The five local services: how each is configured, launched and probed for readiness.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
+import axios from 'axios';
+import cassandra from 'cassandra-driver';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { ResolvedConfig } from '../common/config.js';
+import { InfrastructureError } from '../common/errors.js';
+import { SqlGatewayClient } from '../orchestrator/sql-gateway-client.js';
+import type { ResolvedArtifacts } from './artifacts.js';
+import { runToCompletion } from './java.js';
+import type { LaunchSpec } from './processes.js';
+import type { ServiceName } from './types.js';
+
+export interface LocalService {
+  service: ServiceName;
+  /** What `stack status` shows. */
+  address: string;
+  /** Ports this service will listen on, checked before it starts. */
+  ports: number[];
+  logFile: string;
+  /** Writes configuration files and prepares storage; safe to run again. */
+  prepare(): Promise<void>;
+  launch(): LaunchSpec;
+  /** One readiness check: true when the service really answers. */
+  probe(): Promise<boolean>;
+}
+
+export interface ServiceContext {
+  config: ResolvedConfig;
+  artifacts: ResolvedArtifacts;
+  java: string;
+}
+
+export function stateFolder(config: ResolvedConfig, service: string): string {
+  return join(config.stateDir, service);
+}
+
+export function logFileOf(config: ResolvedConfig, service: ServiceName): string {
+  return join(config.stateDir, 'logs', `${service}.log`);
+}
+
+/** Start order; `stack down` stops in reverse. */
+export function localServices(context: ServiceContext): LocalService[] {
+  return [kafkaService(context), cassandraService(context), ...flinkServices(context)];
+}
+
+function kafkaService({ config, artifacts, java }: ServiceContext): LocalService {
+  const { host } = config;
+  const { kafka: port, kafkaController: controllerPort } = config.stack.ports;
+  const dir = stateFolder(config, 'kafka');
+  const properties = join(dir, 'server.properties');
+  const log4j = join(dir, 'log4j2.properties');
+  const classpath = `${artifacts.kafkaLibDir}/*`;
+  return {
+    service: 'kafka',
+    address: `${host}:${port}`,
+    ports: [port, controllerPort],
+    logFile: logFileOf(config, 'kafka'),
+    async prepare() {
+      await mkdir(join(dir, 'data'), { recursive: true });
+      await writeFile(properties, propertiesText({
+        'process.roles': 'broker,controller',
+        'node.id': 1,
+        listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+        'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+        'controller.listener.names': 'CONTROLLER',
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'controller.quorum.bootstrap.servers': `${host}:${controllerPort}`,
+        'log.dirs': join(dir, 'data'),
+        'num.partitions': config.kafka.partitions,
+        'offsets.topic.replication.factor': 1,
+        'transaction.state.log.replication.factor': 1,
+        'transaction.state.log.min.isr': 1,
+        'share.coordinator.state.topic.replication.factor': 1,
+        'share.coordinator.state.topic.min.isr': 1,
+        'group.initial.rebalance.delay.ms': 0,
+        // Flink's exactly-once sink keeps transactions open up to its checkpoint timeout.
+        'transaction.max.timeout.ms': 900000,
+      }));
+      await writeFile(log4j, [
+        'status = warn',
+        'appender.console.type = Console',
+        'appender.console.name = console',
+        'appender.console.layout.type = PatternLayout',
+        'appender.console.layout.pattern = [%d] %p %m (%c)%n',
+        'rootLogger.level = info',
+        'rootLogger.appenderRef.console.ref = console',
+        'logger.kafka.name = kafka',
+        'logger.kafka.level = warn',
+        'logger.state.name = state.change.logger',
+        'logger.state.level = warn',
+        '',
+      ].join('\n'));
+      if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+        await runToCompletion(java, [
+          '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool',
+          'format', '-t', kafkaClusterId(), '-c', properties, '--standalone',
+        ], 'formatting Kafka storage');
+      }
+    },
+    launch: () => ({
+      command: java,
+      args: [
+        `-Xms256m`, `-Xmx${config.stack.memory.kafkaHeapMb}m`, '-XX:+UseG1GC',
+        `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', properties,
+      ],
+      env: process.env,
+      cwd: dir,
+      logFile: logFileOf(config, 'kafka'),
+    }),
+    async probe() {
+      const admin = new Admin({ clientId: 'tipstream-stack', bootstrapBrokers: [`${host}:${port}`], retries: 0, timeout: 3000 });
+      try {
+        await admin.listTopics();
+        return true;
+      } finally {
+        await admin.close().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** A Kafka cluster id: 16 random bytes in URL-safe base64 without padding. */
+function kafkaClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function cassandraService({ config, artifacts, java }: ServiceContext): LocalService {
+  const { host } = config;
+  const { cassandra: port, cassandraStorage: storagePort } = config.stack.ports;
+  const dir = stateFolder(config, 'cassandra');
+  const yamlFile = join(dir, 'cassandra.yaml');
+  const logback = join(dir, 'logback.xml');
+  return {
+    service: 'cassandra',
+    address: `${host}:${port}`,
+    ports: [port, storagePort],
+    logFile: logFileOf(config, 'cassandra'),
+    async prepare() {
+      for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw', 'logs']) await mkdir(join(dir, sub), { recursive: true });
+      await writeFile(yamlFile, stringifyYaml({
+        cluster_name: 'tipstream',
+        num_tokens: 1,
+        partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
+        commitlog_sync: 'periodic',
+        commitlog_sync_period: '10000ms',
+        seed_provider: [{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: `${host}:${storagePort}` }] }],
+        listen_address: host,
+        rpc_address: host,
+        storage_port: storagePort,
+        native_transport_port: port,
+        start_native_transport: true,
+        endpoint_snitch: 'SimpleSnitch',
+        data_file_directories: [join(dir, 'data')],
+        commitlog_directory: join(dir, 'commitlog'),
+        saved_caches_directory: join(dir, 'saved_caches'),
+        hints_directory: join(dir, 'hints'),
+        cdc_raw_directory: join(dir, 'cdc_raw'),
+        // One node on a small machine: no need for the defaults' 32 concurrent writers.
+        concurrent_reads: 8,
+        concurrent_writes: 16,
+        concurrent_counter_writes: 8,
+      }));
+      await writeFile(logback, [
+        '<configuration>',
+        '  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">',
+        '    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>',
+        '  </appender>',
+        '  <root level="INFO"><appender-ref ref="STDOUT"/></root>',
+        '  <logger name="org.apache.cassandra" level="INFO"/>',
+        '</configuration>',
+        '',
+      ].join('\n'));
+    },
+    launch: () => ({
+      command: java,
+      args: [
+        `-Xms${config.stack.memory.cassandraHeapMb}m`, `-Xmx${config.stack.memory.cassandraHeapMb}m`,
+        ...cassandraJava17Options,
+        `-Dcassandra.config=file://${yamlFile}`,
+        `-Dcassandra.storagedir=${dir}`,
+        `-Dcassandra.logdir=${join(dir, 'logs')}`,
+        '-Dcassandra-foreground=yes',
+        `-Dlogback.configurationFile=${logback}`,
+        // One local node: skip the waits meant for multi-node clusters.
+        '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+        '-Dcassandra.ring_delay_ms=0',
+        '-Dcassandra.unsafesystem=true',
+        '-cp', `${artifacts.cassandraLibDir}/*`,
+        'org.apache.cassandra.service.CassandraDaemon',
+      ],
+      env: process.env,
+      cwd: dir,
+      logFile: logFileOf(config, 'cassandra'),
+    }),
+    async probe() {
+      const client = new cassandra.Client({
+        contactPoints: [`${host}:${port}`],
+        localDataCenter: 'datacenter1',
+        socketOptions: { connectTimeout: 3000, readTimeout: 5000 },
+      });
+      try {
+        await client.connect();
+        const result = await client.execute('SELECT release_version FROM system.local');
+        return result.rows.length === 1;
+      } finally {
+        await client.shutdown().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** From Cassandra 5.0's conf/jvm17-server.options (G1 and the module flags it needs on Java 17). */
+const cassandraJava17Options = [
+  '-XX:+UseG1GC', '-XX:+ParallelRefProcEnabled', '-XX:MaxTenuringThreshold=1', '-XX:G1HeapRegionSize=16m',
+  '-XX:G1RSetUpdatingPauseTimePercent=5', '-XX:MaxGCPauseMillis=300', '-XX:InitiatingHeapOccupancyPercent=70',
+  '-Djdk.attach.allowAttachSelf=true',
+  ...[
+    'java.base/jdk.internal.misc', 'java.management.rmi/com.sun.jmx.remote.internal.rmi', 'java.rmi/sun.rmi.registry',
+    'java.rmi/sun.rmi.server', 'java.sql/java.sql', 'java.base/java.lang.ref', 'jdk.unsupported/sun.misc',
+    'jdk.compiler/com.sun.tools.javac.file', 'jdk.attach/sun.tools.attach',
+  ].flatMap((m) => ['--add-exports', `${m}=ALL-UNNAMED`]),
+  ...[
+    'java.base/java.lang.module', 'java.base/jdk.internal.loader', 'java.base/jdk.internal.ref', 'java.base/jdk.internal.reflect',
+    'java.base/jdk.internal.math', 'java.base/jdk.internal.module', 'java.base/jdk.internal.util.jar',
+    'jdk.management/com.sun.management.internal', 'java.base/sun.nio.ch', 'java.base/java.io', 'java.base/java.lang.reflect',
+    'jdk.compiler/com.sun.tools.javac', 'java.base/java.lang', 'java.base/java.util',
+  ].flatMap((m) => ['--add-opens', `${m}=ALL-UNNAMED`]),
+  '-Dio.netty.tryReflectionSetAccessible=true',
+  '-Dio.netty.allocator.useCacheForAllThreads=true',
+  '-Dio.netty.allocator.maxOrder=11',
+];
+
+function flinkServices({ config, artifacts, java }: ServiceContext): LocalService[] {
+  const { host } = config;
+  const { flinkRest, flinkRpc, sqlGateway, flinkPrometheusFirst } = config.stack.ports;
+  const dir = stateFolder(config, 'flink');
+  const confDir = join(dir, 'conf');
+  const flinkEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    FLINK_CONF_DIR: confDir,
+    FLINK_LOG_DIR: join(dir, 'log'),
+    FLINK_PID_DIR: join(dir, 'pid'),
+    JAVA_HOME: undefined,
+    JAVA_RUN: java,
+    ...extra,
+  });
+  let prepared = false;
+  const prepare = async () => {
+    if (prepared) return;
+    for (const sub of ['conf', 'log', 'pid', 'tmp', 'checkpoints', 'savepoints']) await mkdir(join(dir, sub), { recursive: true });
+    const distConfig = parseYaml(await readFile(join(artifacts.flinkHome, 'conf', 'config.yaml'), 'utf8')) as { env?: { java?: { opts?: { all?: string } } } };
+    await writeFile(join(confDir, 'config.yaml'), stringifyYaml({
+      env: {
+        java: { opts: { all: distConfig.env?.java?.opts?.all ?? '' } },
+        log: { dir: join(dir, 'log') },
+        pid: { dir: join(dir, 'pid') },
+      },
+      jobmanager: {
+        'bind-host': host,
+        rpc: { address: host, port: flinkRpc },
+        memory: { process: { size: `${config.stack.memory.jobManagerProcessMb}m` } },
+        execution: { 'failover-strategy': 'region' },
+      },
+      taskmanager: {
+        'bind-host': host,
+        host,
+        numberOfTaskSlots: config.stack.taskSlots,
+        memory: { process: { size: `${config.stack.memory.taskManagerProcessMb}m` } },
+      },
+      parallelism: { default: 1 },
+      rest: { address: host, 'bind-address': host, port: flinkRest },
+      execution: { target: 'remote', checkpointing: { dir: `file://${join(dir, 'checkpoints')}`, 'savepoint-dir': `file://${join(dir, 'savepoints')}` } },
+      io: { 'tmp.dirs': join(dir, 'tmp') },
+      metrics: {
+        reporter: {
+          prom: {
+            'factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
+            host,
+            port: `${flinkPrometheusFirst}-${flinkPrometheusFirst + 10}`,
+          },
+        },
+      },
+      'sql-gateway': { endpoint: { rest: { address: host, 'bind-address': host, port: sqlGateway } } },
+    }));
+    for (const file of ['log4j-console.properties', 'logback-console.xml']) {
+      await copyFile(join(artifacts.flinkHome, 'conf', file), join(confDir, file));
+    }
+    prepared = true;
+  };
+  const bin = (script: string) => join(artifacts.flinkHome, 'bin', script);
+  const restUrl = `http://${host}:${flinkRest}`;
+  return [
+    {
+      service: 'flink-jobmanager',
+      address: restUrl,
+      ports: [flinkRest, flinkRpc],
+      logFile: logFileOf(config, 'flink-jobmanager'),
+      prepare,
+      launch: () => ({ command: bin('jobmanager.sh'), args: ['start-foreground'], env: flinkEnv(), cwd: dir, logFile: logFileOf(config, 'flink-jobmanager') }),
+      async probe() {
+        await axios.get(`${restUrl}/overview`, { timeout: 3000 });
+        return true;
+      },
+    },
+    {
+      service: 'flink-taskmanager',
+      address: `${config.stack.taskSlots} slots`,
+      ports: [],
+      logFile: logFileOf(config, 'flink-taskmanager'),
+      prepare,
+      launch: () => ({ command: bin('taskmanager.sh'), args: ['start-foreground'], env: flinkEnv(), cwd: dir, logFile: logFileOf(config, 'flink-taskmanager') }),
+      async probe() {
+        const { data } = await axios.get<{ taskmanagers: number; 'slots-total': number }>(`${restUrl}/overview`, { timeout: 3000 });
+        return data.taskmanagers >= 1 && data['slots-total'] >= Math.min(4, config.stack.taskSlots);
+      },
+    },
+    {
+      service: 'sql-gateway',
+      address: `http://${host}:${sqlGateway}`,
+      ports: [sqlGateway],
+      logFile: logFileOf(config, 'sql-gateway'),
+      prepare,
+      launch: () => ({
+        command: bin('sql-gateway.sh'),
+        args: ['start-foreground'],
+        env: flinkEnv({ JVM_ARGS: `-Xmx${config.stack.memory.sqlGatewayHeapMb}m` }),
+        cwd: dir,
+        logFile: logFileOf(config, 'sql-gateway'),
+      }),
+      async probe() {
+        const client = new SqlGatewayClient(`http://${host}:${sqlGateway}`);
+        const session = await client.openSession({ sessionName: 'tipstream-readiness' });
+        try {
+          const rows = await session.query('SELECT 1');
+          if (rows.length !== 1 || rows[0]?.[0] !== 1) {
+            throw new InfrastructureError('TIPSTREAM_START', `SQL Gateway answered SELECT 1 with ${JSON.stringify(rows)}`);
+          }
+          return true;
+        } finally {
+          await session.close().catch(() => undefined);
+        }
+      },
+    },
+  ];
+}
+
+function propertiesText(values: Record<string, string | number>): string {
+  return `${Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+}
