@@ -124,6 +124,8 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
     try {
       if (await probe()) return;
     } catch (err) {
+      // A programming error will not go away by waiting.
+      if (err instanceof TypeError || err instanceof ReferenceError) throw err;
       lastError = err;
     }
     await delay(intervalMs);
