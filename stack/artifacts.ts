@@ -22,6 +22,8 @@ export interface ResolvedArtifacts {
 
 interface Manifest {
   resolvedAt: string;
+  /** sha256 of the recipe (POM or requirements file) it was resolved from: a changed recipe re-resolves. */
+  recipe: string;
   files: Record<string, { bytes: number; sha256: string }>;
 }
 
@@ -36,30 +38,42 @@ export function artifactPaths(config: ResolvedConfig): ResolvedArtifacts {
 /** True when every artifact folder is complete, i.e. `stack up` will not touch the network. */
 export async function isCacheWarm(config: ResolvedConfig): Promise<boolean> {
   const paths = artifactPaths(config);
-  for (const dir of Object.values(paths)) if (!(await isComplete(dir))) return false;
-  return true;
+  return (
+    (await isComplete(paths.kafkaLibDir, 'kafka.pom.xml')) &&
+    (await isComplete(paths.cassandraLibDir, 'cassandra.pom.xml')) &&
+    (await isComplete(paths.flinkHome, ...flinkRecipes))
+  );
 }
 
 export async function resolveArtifacts(config: ResolvedConfig, progress: Progress): Promise<ResolvedArtifacts> {
   const paths = artifactPaths(config);
   await mkdir(config.cacheDir, { recursive: true });
-  if (!(await isComplete(paths.kafkaLibDir))) {
+  if (!(await isComplete(paths.kafkaLibDir, 'kafka.pom.xml'))) {
     await resolveMaven(config, 'kafka.pom.xml', paths.kafkaLibDir, `Kafka ${versions.kafka}`, progress);
   }
-  if (!(await isComplete(paths.cassandraLibDir))) {
+  if (!(await isComplete(paths.cassandraLibDir, 'cassandra.pom.xml'))) {
     await resolveMaven(config, 'cassandra.pom.xml', paths.cassandraLibDir, `Cassandra ${versions.cassandra}`, progress);
   }
-  if (!(await isComplete(paths.flinkHome))) await resolveFlink(config, paths.flinkHome, progress);
+  if (!(await isComplete(paths.flinkHome, ...flinkRecipes))) await resolveFlink(config, paths.flinkHome, progress);
   return paths;
 }
 
-async function isComplete(dir: string): Promise<boolean> {
+const flinkRecipes = ['flink-requirements.txt', 'flink-extras.pom.xml'];
+
+async function recipeHash(recipes: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const recipe of recipes) hash.update(await readFile(join(pomDir, recipe)));
+  return hash.digest('hex');
+}
+
+async function isComplete(dir: string, ...recipes: string[]): Promise<boolean> {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as Manifest;
   } catch {
     return false;
   }
+  if (manifest.recipe !== (await recipeHash(recipes))) return false;
   // Sizes are checked on every start (cheap); contents were verified against the registries'
   // checksums when downloaded and their sha256 is kept in the manifest for `stack verify`-style audits.
   for (const [file, { bytes }] of Object.entries(manifest.files)) {
@@ -72,8 +86,8 @@ async function isComplete(dir: string): Promise<boolean> {
   return true;
 }
 
-async function writeManifest(dir: string, files: string[]): Promise<void> {
-  const manifest: Manifest = { resolvedAt: new Date().toISOString(), files: {} };
+async function writeManifest(dir: string, files: string[], recipes: string[]): Promise<void> {
+  const manifest: Manifest = { resolvedAt: new Date().toISOString(), recipe: await recipeHash(recipes), files: {} };
   for (const file of files) {
     const path = join(dir, file);
     manifest.files[file] = { bytes: (await stat(path)).size, sha256: await sha256(path) };
@@ -115,7 +129,7 @@ async function resolveMaven(config: ResolvedConfig, pom: string, target: string,
     },
   );
   bar.stop();
-  await writeManifest(staging, await readdir(staging));
+  await writeManifest(staging, await readdir(staging), [pom]);
   await rm(target, { recursive: true, force: true });
   await rename(staging, target);
 }
@@ -158,7 +172,7 @@ async function resolveFlink(config: ResolvedConfig, flinkHome: string, progress:
   }
   await rm(extras, { recursive: true, force: true });
 
-  await writeManifest(staging, await listFiles(staging));
+  await writeManifest(staging, await listFiles(staging), flinkRecipes);
   await rm(flinkHome, { recursive: true, force: true });
   await rename(staging, flinkHome);
 }
