@@ -1,7 +1,7 @@
 // Two projects: unit tests need nothing running; integration tests share one real local stack,
-// started once by test/integration/global-setup.ts and stopped by global-teardown.ts.
+// started once by test/integration/global-setup.js and stopped by global-teardown.js.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
 };
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 
@@ -22,8 +22,8 @@ export default {
       transform,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/integration/global-setup.ts',
-      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      globalSetup: '<rootDir>/test/integration/global-setup.js',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.js',
       testTimeout: 600000,
     },
   ],

@@ -1,0 +1,67 @@
+// Small Kafka helpers for integration tests: unique topics, produce, read back with a deadline.
+import { randomUUID } from 'node:crypto';
+import { Admin, Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+
+export interface ReadMessage {
+  key: string;
+  value: string;
+  partition: number;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function createTopics(bootstrap: string, topics: string[], partitions = 1): Promise<void> {
+  const admin = new Admin({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap] });
+  try {
+    await admin.createTopics({ topics, partitions, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+}
+
+export async function deleteTopics(bootstrap: string, topics: string[]): Promise<void> {
+  const admin = new Admin({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap] });
+  try {
+    await admin.deleteTopics({ topics });
+  } finally {
+    await admin.close();
+  }
+}
+
+export async function produce(bootstrap: string, topic: string, messages: Array<{ key?: string; value: string }>): Promise<void> {
+  const producer = new Producer({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers });
+  try {
+    await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value })) });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** Reads a topic from the start until `count` messages arrived or the deadline passed. */
+export async function readMessages(bootstrap: string, topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
+  const consumer = new Consumer({
+    groupId: uniqueName('tipstream-test'),
+    clientId: 'tipstream-test',
+    bootstrapBrokers: [bootstrap],
+    deserializers: stringDeserializers,
+  });
+  const messages: ReadMessage[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false, maxWaitTime: 500 });
+    const timer = setTimeout(() => void stream.close(), timeoutMs);
+    try {
+      for await (const message of stream) {
+        messages.push({ key: String(message.key ?? ''), value: String(message.value ?? ''), partition: message.partition });
+        if (messages.length >= count) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      await stream.close().catch(() => undefined);
+    }
+  } finally {
+    await consumer.close(true);
+  }
+  return messages;
+}
