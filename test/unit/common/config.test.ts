@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envName, loadConfig, redactConfig } from '../../../common/config.js';
+import { ConfigError } from '../../../common/errors.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'tipstream-config-'));
+}
+
+const baseEnv = { HOME: '/home/someone' };
+
+describe('loadConfig', () => {
+  it('uses the defaults when nothing else is given', () => {
+    const config = loadConfig({ env: baseEnv, cwd: tempDir() });
+    expect(config.stack.ports.kafka).toBe(9092);
+    expect(config.kafka.bootstrapServers).toBe('127.0.0.1:9092');
+    expect(config.flink.restUrl).toBe('http://127.0.0.1:8081');
+    expect(config.flink.sqlGatewayUrl).toBe('http://127.0.0.1:8083');
+    expect(config.cacheDir).toBe('/home/someone/.cache/tipstream');
+    expect(config.kafka.rideTopic).toBe('taxi-rides');
+  });
+
+  it('applies defaults < file < environment < flags, key by key', () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'tipstream.config.yaml'), 'stack:\n  ports:\n    kafka: 19092\n    cassandra: 19042\n    flinkRest: 18081\nkafka:\n  partitions: 8\n');
+    const config = loadConfig({
+      cwd,
+      env: { ...baseEnv, TIPSTREAM_STACK_PORTS_CASSANDRA: '29042', TIPSTREAM_STACK_PORTS_FLINK_REST: '28081' },
+      overrides: { stack: { ports: { flinkRest: 38081 } } },
+    });
+    expect(config.stack.ports.kafka).toBe(19092); // file over default
+    expect(config.stack.ports.cassandra).toBe(29042); // environment over file
+    expect(config.stack.ports.flinkRest).toBe(38081); // flag over environment
+    expect(config.kafka.partitions).toBe(8);
+    expect(config.kafka.bootstrapServers).toBe('127.0.0.1:19092'); // derived from the chosen port
+    expect(config.cassandra.port).toBe(29042);
+  });
+
+  it('reads the file named by TIPSTREAM_CONFIG or the file option', () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'custom.json'), JSON.stringify({ kafka: { rideTopic: 'rides-from-file' } }));
+    expect(loadConfig({ cwd, env: { ...baseEnv, TIPSTREAM_CONFIG: 'custom.json' } }).kafka.rideTopic).toBe('rides-from-file');
+    expect(loadConfig({ cwd, env: baseEnv, file: join(cwd, 'custom.json') }).kafka.rideTopic).toBe('rides-from-file');
+  });
+
+  it('names the setting and the environment variable of a bad value', () => {
+    expect(() => loadConfig({ env: { ...baseEnv, TIPSTREAM_STACK_PORTS_KAFKA: 'ninety' }, cwd: tempDir() })).toThrow(
+      /invalid setting stack\.ports\.kafka from TIPSTREAM_STACK_PORTS_KAFKA/,
+    );
+  });
+
+  it('names the flag of a bad value', () => {
+    expect(() =>
+      loadConfig({ env: baseEnv, cwd: tempDir(), overrides: { stack: { ports: { sqlGateway: 70000 } } }, overrideNames: { 'stack.ports.sqlGateway': '--sql-gateway-port' } }),
+    ).toThrow(/stack\.ports\.sqlGateway from --sql-gateway-port/);
+  });
+
+  it('rejects an unknown setting in a config file, naming it and the file', () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'tipstream.config.yaml'), 'kafka:\n  rideTopik: x\n');
+    expect(() => loadConfig({ env: baseEnv, cwd })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: baseEnv, cwd })).toThrow(/kafka\.rideTopik.*config file tipstream\.config\.yaml|config file tipstream\.config\.yaml.*kafka\.rideTopik/);
+  });
+
+  it('rejects a topic name that could smuggle SQL', () => {
+    expect(() => loadConfig({ env: { ...baseEnv, TIPSTREAM_KAFKA_RIDE_TOPIC: "rides' , 'x' = 'y" }, cwd: tempDir() })).toThrow(/kafka\.rideTopic/);
+  });
+
+  it('says clearly when the config file is not valid YAML', () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'bad.yaml'), 'kafka: [unclosed');
+    expect(() => loadConfig({ env: baseEnv, cwd, file: 'bad.yaml' })).toThrow(/bad\.yaml is not valid YAML or JSON/);
+  });
+
+  it('says clearly when the config file does not exist', () => {
+    expect(() => loadConfig({ env: baseEnv, cwd: tempDir(), file: 'missing.yaml' })).toThrow(/cannot read config file .*missing\.yaml/);
+  });
+
+  it('keeps secrets out of a printable copy', () => {
+    const config = loadConfig({ env: { ...baseEnv, TIPSTREAM_KAFKA_CONNECTION_STRING: 'Endpoint=sb://x/;SharedAccessKey=secret' }, cwd: tempDir() });
+    expect(config.kafka.connectionString).toContain('secret');
+    expect(JSON.stringify(redactConfig(config))).not.toContain('secret');
+  });
+
+  it('spells environment variables from setting paths', () => {
+    expect(envName('stack.ports.flinkRest')).toBe('TIPSTREAM_STACK_PORTS_FLINK_REST');
+    expect(envName('cacheDir')).toBe('TIPSTREAM_CACHE_DIR');
+  });
+});

@@ -1,0 +1,60 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PortInUseError } from '../../../common/errors.js';
+import { assertPortFree, isRunning, launchDetached, stopProcess, waitUntil } from '../../../stack/processes.js';
+
+describe('assertPortFree', () => {
+  it('fails with an error naming the port and the service when the port is taken', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const attempt = assertPortFree('kafka', '127.0.0.1', port);
+      await expect(attempt).rejects.toBeInstanceOf(PortInUseError);
+      await expect(assertPortFree('kafka', '127.0.0.1', port)).rejects.toThrow(`port ${port} on 127.0.0.1 is already in use, so kafka cannot start there`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('accepts a free port', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    await expect(assertPortFree('kafka', '127.0.0.1', port)).resolves.toBeUndefined();
+  });
+});
+
+describe('background processes', () => {
+  it('starts a detached process, sees it running, and stops exactly it by pid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tipstream-proc-'));
+    const identity = launchDetached({ command: 'sleep', args: ['60'], env: process.env, cwd: dir, logFile: join(dir, 'sleep.log') });
+    expect(isRunning(identity)).toBe(true);
+    await stopProcess(identity, 5000);
+    expect(isRunning(identity)).toBe(false);
+  });
+
+  it('does not take a recycled pid for the process it started', () => {
+    expect(isRunning({ pid: process.pid, startTicks: 1 })).toBe(false);
+  });
+});
+
+describe('waitUntil', () => {
+  it('resolves once the probe succeeds', async () => {
+    let calls = 0;
+    await waitUntil('thing', async () => ++calls >= 3, 5000, 10);
+    expect(calls).toBe(3);
+  });
+
+  it('times out naming what it waited for', async () => {
+    await expect(waitUntil('the thing at here:1', async () => false, 200, 20)).rejects.toThrow(/the thing at here:1: not ready after/);
+  });
+
+  it('stops waiting when the process has exited', async () => {
+    await expect(waitUntil('kafka', async () => false, 5000, 10, () => false)).rejects.toThrow(/exited before it was ready/);
+  });
+});
