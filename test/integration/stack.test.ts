@@ -6,7 +6,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import axios from 'axios';
 import cassandra from 'cassandra-driver';
 import { loadConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
 import { SqlGatewayClient, type SqlGatewaySession } from '../../orchestrator/sql-gateway-client.js';
+import { isCacheWarm, resolveArtifacts } from '../../stack/index.js';
 import { createTopics, deleteTopics, produce, readMessages, uniqueName } from '../support/kafka.js';
 
 const config = loadConfig();
@@ -25,6 +27,21 @@ async function waitForJob(jobId: string, state: string, timeoutMs = 120_000): Pr
   const { data } = await axios.get<{ 'root-exception'?: string }>(`${config.flink.restUrl}/jobs/${jobId}/exceptions`);
   throw new Error(`job ${jobId} is ${last}, not ${state}: ${data['root-exception']?.split('\n')[0] ?? ''}`);
 }
+
+describe('the artifact cache', () => {
+  it('is complete once the stack is up, and resolving again runs neither Maven nor pip', async () => {
+    expect(await isCacheWarm(config)).toBe(true);
+    // With no PATH, any attempt to run mvn or python3 would fail: a warm cache must not try.
+    const path = process.env.PATH;
+    process.env.PATH = '';
+    try {
+      const artifacts = await resolveArtifacts(config, createProgress(false));
+      expect(artifacts.flinkHome).toContain(config.cacheDir);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
 
 describe('Kafka', () => {
   it('round-trips keyed messages through a topic with several partitions', async () => {

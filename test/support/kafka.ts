@@ -6,6 +6,7 @@ export interface ReadMessage {
   key: string;
   value: string;
   partition: number;
+  offset: bigint;
 }
 
 export function uniqueName(prefix: string): string {
@@ -31,7 +32,9 @@ export async function deleteTopics(bootstrap: string, topics: string[]): Promise
 }
 
 export async function produce(bootstrap: string, topic: string, messages: Array<{ key?: string; value: string }>): Promise<void> {
-  const producer = new Producer({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers });
+  // Idempotent: without it this client, retrying a produce request that partly failed on a
+  // freshly created topic, was seen to write a partition's batch twice.
+  const producer = new Producer({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true });
   try {
     await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value })) });
   } finally {
@@ -52,8 +55,13 @@ export async function readMessages(bootstrap: string, topic: string, count: numb
     const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false, maxWaitTime: 500 });
     const timer = setTimeout(() => void stream.close(), timeoutMs);
     try {
+      // A consumer-group rebalance may deliver a record again: keep each (partition, offset) once.
+      const seen = new Set<string>();
       for await (const message of stream) {
-        messages.push({ key: String(message.key ?? ''), value: String(message.value ?? ''), partition: message.partition });
+        const id = `${message.partition}:${message.offset}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        messages.push({ key: String(message.key ?? ''), value: String(message.value ?? ''), partition: message.partition, offset: message.offset });
         if (messages.length >= count) break;
       }
     } finally {
