@@ -109,7 +109,7 @@ async function resolveMaven(config: ResolvedConfig, pom: string, target: string,
   const staging = `${target}.partial`;
   await rm(staging, { recursive: true, force: true });
   progress.step(`downloading ${label} (Maven)`);
-  const bar = progress.bar(label, 0, ' files');
+  const bar = progress.bar(label, 0, ' files downloaded');
   let files = 0;
   await runTool(
     'mvn',
@@ -121,10 +121,11 @@ async function resolveMaven(config: ResolvedConfig, pom: string, target: string,
     `resolving ${label} with Maven`,
     config,
     (line) => {
-      if (line.startsWith('Downloaded from')) {
+      // "Downloaded from <repository>: <url>/<file> (<size> at <speed>)"
+      const downloaded = /^Downloaded from [^:]+: \S*\/([^/\s]+) \(/.exec(line);
+      if (downloaded) {
         files += 1;
-        bar.setTotal(files);
-        bar.update(files, { detail: line.slice(line.lastIndexOf('/') + 1, line.lastIndexOf('/') + 50) });
+        bar.update(files, { detail: downloaded[1]!.slice(0, 60) });
       }
     },
   );
