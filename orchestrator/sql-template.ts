@@ -1,0 +1,147 @@
+// Renders the job's .sql files: every ${PLACEHOLDER} gets a value that was validated and escaped
+// for the place it goes (a string literal, an interval, a whole option line), so no setting can
+// inject SQL. Secrets are rendered twice: for real, and redacted for anything printed or logged.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { projectRoot } from '../common/config.js';
+import { UserError } from '../common/errors.js';
+
+export const sqlDir = resolve(projectRoot, 'sql');
+
+/** A value for one placeholder. */
+export type SqlValue =
+  | { kind: 'string'; value: string; secret?: boolean }
+  | { kind: 'interval'; value: string }
+  | { kind: 'options'; value: Record<string, string>; secret?: boolean };
+
+export interface RenderedStatement {
+  file: string;
+  /** 1-based index of the statement in its file. */
+  index: number;
+  sql: string;
+  /** The same statement with secrets replaced, safe to print. */
+  printable: string;
+}
+
+const INTERVAL_UNITS: Record<string, string> = {
+  ms: 'MILLISECOND', millisecond: 'MILLISECOND', milliseconds: 'MILLISECOND',
+  s: 'SECOND', sec: 'SECOND', second: 'SECOND', seconds: 'SECOND',
+  min: 'MINUTE', minute: 'MINUTE', minutes: 'MINUTE',
+  h: 'HOUR', hour: 'HOUR', hours: 'HOUR',
+  d: 'DAY', day: 'DAY', days: 'DAY',
+};
+
+/** "3 minutes", "1 hour", "30 s" → INTERVAL '3' MINUTE. Anything else is a UserError. */
+export function sqlInterval(text: string, name = 'interval'): string {
+  const match = /^\s*(\d{1,6})\s*([a-z]+)\s*$/i.exec(text);
+  const unit = match ? INTERVAL_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || !unit || Number(match[1]) === 0) {
+    throw new UserError('TIPSTREAM_USAGE', `${name} must look like "1 hour", "3 minutes" or "30 s" (a positive whole number and a unit), got '${text}'`);
+  }
+  return `INTERVAL '${Number(match[1])}' ${unit}`;
+}
+
+/** A Flink duration option value ("3 min") from the same human form. */
+export function flinkDuration(text: string, name = 'duration'): string {
+  const interval = sqlInterval(text, name);
+  const [, amount, unit] = /'(\d+)' (\w+)/.exec(interval)!;
+  const short: Record<string, string> = { MILLISECOND: 'ms', SECOND: 's', MINUTE: 'min', HOUR: 'h', DAY: 'd' };
+  return `${amount} ${short[unit!]}`;
+}
+
+/** A SQL string literal: quotes doubled, control characters refused. */
+export function sqlString(value: string): string {
+  if (/[\u0000-\u001f]/.test(value)) throw new UserError('TIPSTREAM_USAGE', 'a value for the SQL job holds a control character');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+const OPTION_KEY = /^[a-z][a-z0-9._-]*$/i;
+
+function renderValue(name: string, value: SqlValue, redact: boolean): string {
+  switch (value.kind) {
+    case 'string':
+      return redact && value.secret ? "'<redacted>'" : sqlString(value.value);
+    case 'interval':
+      return sqlInterval(value.value, name);
+    case 'options':
+      return Object.entries(value.value)
+        .map(([key, v]) => {
+          if (!OPTION_KEY.test(key)) throw new UserError('TIPSTREAM_USAGE', `invalid connector option name '${key}' for ${name}`);
+          return `${sqlString(key)} = ${redact && value.secret ? "'<redacted>'" : sqlString(v)},`;
+        })
+        .join('\n  ');
+  }
+}
+
+export function renderTemplate(template: string, file: string, values: Record<string, SqlValue>): { sql: string; printable: string } {
+  const used = new Set<string>();
+  const render = (redact: boolean) =>
+    template.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+      const value = values[name];
+      if (value === undefined) throw new UserError('TIPSTREAM_USAGE', `${file} uses \${${name}}, which has no value`);
+      used.add(name);
+      return renderValue(name, value, redact);
+    });
+  return { sql: render(false), printable: render(true) };
+}
+
+/** Splits a script into statements at `;`, outside quotes, comments and BEGIN/CASE ... END blocks. */
+export function splitStatements(script: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  let depth = 0;
+  let i = 0;
+  while (i < script.length) {
+    const ch = script[i]!;
+    if (ch === "'") {
+      const end = findQuoteEnd(script, i);
+      current += script.slice(i, end);
+      i = end;
+      continue;
+    }
+    if (ch === '-' && script[i + 1] === '-') {
+      const end = script.indexOf('\n', i);
+      i = end === -1 ? script.length : end;
+      continue;
+    }
+    const word = /^[A-Za-z]+/.exec(script.slice(i, i + 6))?.[0]?.toUpperCase();
+    const boundary = i === 0 || !/[A-Za-z0-9_]/.test(script[i - 1]!);
+    if (boundary && (word === 'BEGIN' || word === 'CASE')) depth += 1;
+    if (boundary && word === 'END' && depth > 0) depth -= 1;
+    if (ch === ';' && depth === 0) {
+      if (current.trim()) statements.push(current.trim());
+      current = '';
+    } else {
+      current += ch;
+    }
+    i += 1;
+  }
+  if (current.trim()) statements.push(current.trim());
+  return statements;
+}
+
+function findQuoteEnd(script: string, start: number): number {
+  let i = start + 1;
+  while (i < script.length) {
+    if (script[i] === "'") {
+      if (script[i + 1] === "'") i += 2;
+      else return i + 1;
+    } else {
+      i += 1;
+    }
+  }
+  return i;
+}
+
+/** Every statement of the job, in file order, rendered. */
+export async function renderJob(values: Record<string, SqlValue>, dir = sqlDir): Promise<RenderedStatement[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const out: RenderedStatement[] = [];
+  for (const file of files) {
+    const template = await readFile(join(dir, file), 'utf8');
+    const real = splitStatements(renderTemplate(template, file, values).sql);
+    const printable = splitStatements(renderTemplate(template, file, values).printable);
+    real.forEach((sql, k) => out.push({ file, index: k + 1, sql, printable: printable[k]! }));
+  }
+  return out;
+}

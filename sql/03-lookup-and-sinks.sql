@@ -1,0 +1,55 @@
+-- The neighborhood lookup (the udf-service, through the HTTP lookup connector) and the two sinks.
+
+CREATE TEMPORARY TABLE neighborhoods (
+  pickupLon STRING,
+  pickupLat STRING,
+  dropoffLon STRING,
+  dropoffLat STRING,
+  pickupNeighborhood STRING,
+  dropoffNeighborhood STRING
+) WITH (
+  'connector' = 'rest-lookup',
+  'format' = 'json',
+  'url' = ${UDF_LOOKUP_URL},
+  'asyncPolling' = 'true',
+  'lookup.cache' = 'PARTIAL',
+  'lookup.partial-cache.max-rows' = '100000',
+  'lookup.partial-cache.expire-after-write' = '1 h',
+  'lookup.max-retries' = '3',
+  'gid.connector.http.source.lookup.request.timeout' = ${UDF_REQUEST_TIMEOUT}
+);
+
+CREATE TEMPORARY TABLE dead_letter (
+  payload STRING,
+  `stream` STRING,
+  reason STRING,
+  sourcePartition INT,
+  sourceOffset BIGINT,
+  seenAt STRING
+) WITH (
+  'connector' = 'kafka',
+  'topic' = ${DEAD_LETTER_TOPIC},
+  'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
+  ${KAFKA_SECURITY}
+  'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE neighborhood_stats (
+  windowStart STRING,
+  windowEnd STRING,
+  neighborhood STRING,
+  rideCount BIGINT,
+  totalFareAmount DOUBLE,
+  totalTipAmount DOUBLE,
+  averageFareAmount DOUBLE,
+  averageTipAmount DOUBLE,
+  totalDistanceMiles DOUBLE,
+  averageTipPerMile DOUBLE
+) WITH (
+  'connector' = 'kafka',
+  'topic' = ${STATS_TOPIC},
+  'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
+  ${KAFKA_SECURITY}
+  ${STATS_DELIVERY}
+  'format' = 'json'
+);

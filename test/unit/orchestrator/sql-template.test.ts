@@ -1,0 +1,78 @@
+import { flinkDuration, renderJob, renderTemplate, splitStatements, sqlInterval, sqlString } from '../../../orchestrator/sql-template.js';
+
+describe('SQL placeholders', () => {
+  it('quotes strings so a value cannot close the literal', () => {
+    expect(sqlString("taxi-rides")).toBe("'taxi-rides'");
+    expect(sqlString("x', 'scan.startup.mode' = 'latest")).toBe("'x'', ''scan.startup.mode'' = ''latest'");
+  });
+
+  it('refuses control characters in string values', () => {
+    expect(() => sqlString('a\nb')).toThrow(/control character/);
+  });
+
+  it('turns human intervals into SQL intervals and refuses anything else', () => {
+    expect(sqlInterval('1 hour')).toBe("INTERVAL '1' HOUR");
+    expect(sqlInterval('3 minutes')).toBe("INTERVAL '3' MINUTE");
+    expect(sqlInterval('30 s')).toBe("INTERVAL '30' SECOND");
+    expect(() => sqlInterval("1' HOUR); DROP TABLE x; --", 'window')).toThrow(/window must look like/);
+    expect(() => sqlInterval('0 minutes')).toThrow();
+    expect(() => sqlInterval('5 fortnights')).toThrow();
+    expect(flinkDuration('10 seconds')).toBe('10 s');
+  });
+
+  it('renders option lines, and redacts secret ones in the printable copy', () => {
+    const template = "WITH (\n  ${SECURITY}\n  'format' = 'raw')";
+    const { sql, printable } = renderTemplate(template, 't.sql', {
+      SECURITY: { kind: 'options', value: { 'properties.sasl.jaas.config': 'password="Endpoint=sb://ns/;SharedAccessKey=abc"' }, secret: true },
+    });
+    expect(sql).toContain("'properties.sasl.jaas.config' = 'password=\"Endpoint=sb://ns/;SharedAccessKey=abc\"',");
+    expect(printable).toContain("'properties.sasl.jaas.config' = '<redacted>',");
+    expect(printable).not.toContain('SharedAccessKey');
+  });
+
+  it('refuses an option name that is not a plain key', () => {
+    expect(() => renderTemplate('${O}', 't.sql', { O: { kind: 'options', value: { "a' = 'b": 'c' } } })).toThrow(/invalid connector option name/);
+  });
+
+  it('names the file and placeholder that has no value', () => {
+    expect(() => renderTemplate('SELECT ${MISSING}', 'job.sql', {})).toThrow('job.sql uses ${MISSING}, which has no value');
+  });
+});
+
+describe('splitStatements', () => {
+  it('splits at semicolons outside quotes, comments and BEGIN/CASE ... END', () => {
+    const script = [
+      "-- a comment; with a semicolon",
+      "CREATE VIEW v AS SELECT CASE WHEN a = ';' THEN 1 ELSE 2 END AS x FROM t;",
+      'EXECUTE STATEMENT SET',
+      'BEGIN',
+      "INSERT INTO a SELECT CASE WHEN b THEN 'x;y' END FROM t;",
+      'INSERT INTO c SELECT 1;',
+      'END;',
+    ].join('\n');
+    const statements = splitStatements(script);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/^CREATE VIEW v AS SELECT CASE WHEN a = ';' THEN 1 ELSE 2 END AS x FROM t$/);
+    expect(statements[1]).toMatch(/^EXECUTE STATEMENT SET\nBEGIN\n.*\nINSERT INTO c SELECT 1;\nEND$/s);
+  });
+});
+
+describe('the job in sql/', () => {
+  it('renders every placeholder of every file into sources, views, sinks and one statement set', async () => {
+    const s = (value: string) => ({ kind: 'string' as const, value });
+    const statements = await renderJob({
+      RIDE_TOPIC: s('taxi-rides'), FARE_TOPIC: s('taxi-fares'), DEAD_LETTER_TOPIC: s('taxi-dead-letter'), STATS_TOPIC: s('taxi-neighborhood-stats'),
+      BOOTSTRAP_SERVERS: s('127.0.0.1:9092'), CONSUMER_GROUP: s('tipstream'), STARTUP_MODE: s('earliest-offset'), IDLE_TIMEOUT: s('10 s'),
+      RIDE_WATERMARK_DELAY: { kind: 'interval', value: '3 minutes' }, FARE_WATERMARK_DELAY: { kind: 'interval', value: '3 minutes' },
+      BOUNDED_MODE: { kind: 'options', value: {} }, KAFKA_SECURITY: { kind: 'options', value: {} }, STATS_DELIVERY: { kind: 'options', value: {} },
+      UDF_LOOKUP_URL: s('http://127.0.0.1:8090/lookup'), UDF_REQUEST_TIMEOUT: s('10'), WINDOW_SIZE: { kind: 'interval', value: '1 hour' },
+    });
+    expect(statements.map((st) => st.sql.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW',
+      'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE',
+      'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW', 'EXECUTE STATEMENT SET',
+    ]);
+    for (const st of statements) expect(st.sql).not.toMatch(/\$\{/);
+    expect(statements.at(-1)!.sql.match(/INSERT INTO/g)).toHaveLength(3);
+  });
+});
