@@ -1,5 +1,6 @@
 // The `tipstream` command: one executable, one subcommand per component.
 import { Command } from 'commander';
+import { registerOrchestratorCommands } from '../orchestrator/index.js';
 import { registerStackCommands } from '../stack/index.js';
 
 const program = new Command('tipstream')
@@ -9,5 +10,6 @@ const program = new Command('tipstream')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error:/, 'tipstream: error:')) });
 
 registerStackCommands(program);
+registerOrchestratorCommands(program);
 
 await program.parseAsync(process.argv);

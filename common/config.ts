@@ -82,6 +82,22 @@ export const configSchema = z.strictObject({
   metrics: z.strictObject({
     port: port,
   }),
+  /** The Flink job (issue #5): values are validated again where they enter SQL. */
+  job: z.strictObject({
+    windowSize: z.string().min(1),
+    rideWatermarkDelay: z.string().min(1),
+    fareWatermarkDelay: z.string().min(1),
+    idleTimeout: z.string().min(1),
+    consumerGroup: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-"'),
+    startupMode: z.enum(['earliest-offset', 'latest-offset', 'group-offsets']),
+    parallelism: z.coerce.number().int().min(1).max(256),
+    checkpointInterval: z.string().min(1),
+    /** The udf-service lookup endpoint Flink calls; default follows udf.port. */
+    udfLookupUrl: z.url().optional(),
+    udfRequestTimeoutSeconds: z.coerce.number().int().min(1).max(120),
+    /** Exactly-once results need broker transactions (not on Event Hubs Standard). Default: on unless a connection string is set. */
+    exactlyOnce: boolean.optional(),
+  }),
 });
 
 export type TipstreamConfig = z.infer<typeof configSchema>;
@@ -90,6 +106,7 @@ export type ResolvedConfig = TipstreamConfig & {
   kafka: TipstreamConfig['kafka'] & { bootstrapServers: string };
   flink: { restUrl: string; sqlGatewayUrl: string };
   cassandra: TipstreamConfig['cassandra'] & { port: number };
+  job: TipstreamConfig['job'] & { udfLookupUrl: string; exactlyOnce: boolean };
 };
 
 type Plain = { [key: string]: unknown };
@@ -143,6 +160,17 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       nameField: 'Name',
     },
     metrics: { port: 9464 },
+    job: {
+      windowSize: '1 hour',
+      rideWatermarkDelay: '3 minutes',
+      fareWatermarkDelay: '3 minutes',
+      idleTimeout: '10 s',
+      consumerGroup: 'tipstream',
+      startupMode: 'earliest-offset',
+      parallelism: 2,
+      checkpointInterval: '10 s',
+      udfRequestTimeoutSeconds: 10,
+    },
   };
 }
 
@@ -196,6 +224,11 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
     },
     cassandra: { ...config.cassandra, port: config.cassandra.port ?? stack.ports.cassandra },
     udf: { ...config.udf, boundaries: absolute(config.udf.boundaries, cwd) },
+    job: {
+      ...config.job,
+      udfLookupUrl: config.job.udfLookupUrl ?? `http://${host}:${config.udf.port}/lookup`,
+      exactlyOnce: config.job.exactlyOnce ?? config.kafka.connectionString === undefined,
+    },
   };
 }
 

@@ -1,0 +1,128 @@
+// Deploys the Flink job: renders sql/, creates missing topics, submits everything through one
+// SQL Gateway session, waits until the job runs, and records the deployment in a state file.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
+import type { ResolvedConfig } from '../common/config.js';
+import { InfrastructureError, UserError } from '../common/errors.js';
+import { childLogger } from '../common/logger.js';
+import type { Progress } from '../common/progress.js';
+import { FlinkRestClient } from './flink-rest-client.js';
+import { jobValues, sessionProperties, type JobOptions } from './job-values.js';
+import { SqlGatewayClient, SqlStatementError } from './sql-gateway-client.js';
+import { renderJob, type RenderedStatement } from './sql-template.js';
+
+const log = childLogger('deploy');
+
+export interface Deployment {
+  jobId: string;
+  jobName: string;
+  /** sha256 of the rendered SQL (secrets included, so it changes when they do; never printed). */
+  sqlHash: string;
+  deployedAt: string;
+  bounded: boolean;
+  topics: { rideTopic: string; fareTopic: string; deadLetterTopic: string; statsTopic: string };
+  restoredFrom?: string;
+}
+
+export interface DeployOptions extends JobOptions {
+  jobName?: string;
+  /** Restore the job's state from this savepoint. */
+  savepoint?: string;
+  /** Wait at most this long for the job to run. */
+  timeoutMs?: number;
+}
+
+export function deploymentFile(config: ResolvedConfig): string {
+  return join(config.stateDir, 'deployment.json');
+}
+
+export async function readDeployment(config: ResolvedConfig): Promise<Deployment | undefined> {
+  const file = deploymentFile(config);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, 'utf8')) as Deployment;
+}
+
+async function writeDeployment(config: ResolvedConfig, deployment: Deployment): Promise<void> {
+  await mkdir(config.stateDir, { recursive: true });
+  await writeFile(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
+}
+
+/** Creates the job's topics that do not exist yet (not possible on Event Hubs: create hubs there). */
+export async function ensureTopics(config: ResolvedConfig, topics: string[]): Promise<string[]> {
+  if (config.kafka.connectionString !== undefined) return [];
+  const admin = new Admin({ clientId: 'tipstream-deploy', bootstrapBrokers: config.kafka.bootstrapServers.split(',') });
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) await admin.createTopics({ topics: missing, partitions: config.kafka.partitions, replicas: 1 });
+    return missing;
+  } catch (cause) {
+    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `creating topics on Kafka at ${config.kafka.bootstrapServers} failed`, { cause });
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+export async function deployJob(config: ResolvedConfig, options: DeployOptions, progress: Progress): Promise<Deployment> {
+  const topics = {
+    rideTopic: options.topics?.rideTopic ?? config.kafka.rideTopic,
+    fareTopic: options.topics?.fareTopic ?? config.kafka.fareTopic,
+    deadLetterTopic: options.topics?.deadLetterTopic ?? config.kafka.deadLetterTopic,
+    statsTopic: options.topics?.statsTopic ?? config.kafka.statsTopic,
+  };
+  const jobName = options.jobName ?? 'tipstream';
+  const statements = await renderJob(jobValues(config, { ...options, topics }));
+
+  const created = await ensureTopics(config, Object.values(topics));
+  if (created.length > 0) progress.step(`created topics ${created.join(', ')} (${config.kafka.partitions} partitions)`);
+
+  const properties = sessionProperties(config, jobName);
+  if (options.savepoint) properties['execution.state-recovery.path'] = options.savepoint;
+  const gateway = new SqlGatewayClient(config.flink.sqlGatewayUrl);
+  const session = await gateway.openSession({ sessionName: jobName, properties });
+  let jobId: string | undefined;
+  try {
+    for (const statement of statements) {
+      progress.step(`submitting sql/${statement.file} statement ${statement.index}: ${headline(statement)}`);
+      log.debug({ file: statement.file, sql: statement.printable }, 'statement');
+      const result = await session.execute(statement.sql).catch((err: unknown) => {
+        throw describeStatementFailure(statement, err);
+      });
+      if (result.jobId) jobId = result.jobId;
+    }
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+  if (!jobId) throw new InfrastructureError('TIPSTREAM_SQL', 'the statement set was accepted but the SQL Gateway returned no job id');
+
+  const flink = new FlinkRestClient(config.flink.restUrl);
+  await flink.waitForState(jobId, options.bounded ? ['RUNNING', 'FINISHED'] : ['RUNNING'], options.timeoutMs ?? 120_000);
+  const deployment: Deployment = {
+    jobId,
+    jobName,
+    sqlHash: createHash('sha256').update(statements.map((s) => s.sql).join('\n;\n')).digest('hex'),
+    deployedAt: new Date().toISOString(),
+    bounded: options.bounded,
+    topics,
+    ...(options.savepoint ? { restoredFrom: options.savepoint } : {}),
+  };
+  await writeDeployment(config, deployment);
+  return deployment;
+}
+
+/** One clear message naming the file and statement, with Flink's own reason. */
+function describeStatementFailure(statement: RenderedStatement, err: unknown): Error {
+  if (err instanceof SqlStatementError) {
+    const reason = err.message.replace(/^.*? failed at \S+: /, '');
+    return new UserError('TIPSTREAM_SQL', `sql/${statement.file}, statement ${statement.index} (${headline(statement)}): ${reason}`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function headline(statement: RenderedStatement): string {
+  const words = statement.printable.replace(/\s+/g, ' ').trim().split(' ');
+  return words.slice(0, words[0] === 'EXECUTE' ? 3 : 4).join(' ');
+}

@@ -1,0 +1,119 @@
+// A typed client of the parts of Flink's REST API the orchestrator uses: job state, vertices and
+// their metrics, checkpoints, cancel and stop-with-savepoint.
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { setTimeout as delay } from 'node:timers/promises';
+import { InfrastructureError } from '../common/errors.js';
+
+export type JobState =
+  | 'INITIALIZING' | 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED'
+  | 'FINISHED' | 'RESTARTING' | 'SUSPENDED' | 'RECONCILING';
+
+export const terminalStates: readonly JobState[] = ['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED'];
+
+export interface JobVertex {
+  id: string;
+  name: string;
+  parallelism: number;
+  status: string;
+  metrics: { 'read-records': number; 'write-records': number };
+}
+
+export interface JobDetails {
+  jid: string;
+  name: string;
+  state: JobState;
+  'start-time': number;
+  duration: number;
+  vertices: JobVertex[];
+}
+
+export class FlinkRestClient {
+  private readonly http: AxiosInstance;
+
+  constructor(readonly baseUrl: string) {
+    this.http = axios.create({ baseURL: baseUrl.replace(/\/$/, ''), timeout: 15_000 });
+  }
+
+  async job(jobId: string): Promise<JobDetails> {
+    return this.get(`/jobs/${jobId}`, `reading job ${jobId}`);
+  }
+
+  /** The first line of the job's root exception, if it has one. */
+  async rootException(jobId: string): Promise<string | undefined> {
+    const data = await this.get<{ 'root-exception'?: string }>(`/jobs/${jobId}/exceptions`, `reading job ${jobId}'s exceptions`);
+    return data['root-exception']?.split('\n')[0];
+  }
+
+  /** Sums a metric over a vertex's subtasks. */
+  async vertexMetric(jobId: string, vertexId: string, metric: string): Promise<number | undefined> {
+    const data = await this.get<Array<{ id: string; sum?: number }>>(
+      `/jobs/${jobId}/vertices/${vertexId}/subtasks/metrics?get=${encodeURIComponent(metric)}&agg=sum`,
+      `reading ${metric} of job ${jobId}`,
+    );
+    return data.find((m) => m.id === metric)?.sum;
+  }
+
+  async vertexMetricIds(jobId: string, vertexId: string): Promise<string[]> {
+    const data = await this.get<Array<{ id: string }>>(`/jobs/${jobId}/vertices/${vertexId}/metrics`, `listing metrics of job ${jobId}`);
+    return data.map((m) => m.id);
+  }
+
+  async checkpoints(jobId: string): Promise<{ counts: { completed: number; failed: number }; latest?: { completed?: { latest_ack_timestamp: number; end_to_end_duration: number } } }> {
+    return this.get(`/jobs/${jobId}/checkpoints`, `reading checkpoints of job ${jobId}`);
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    await this.request(() => this.http.patch(`/jobs/${jobId}?mode=cancel`), `cancelling job ${jobId}`);
+  }
+
+  /** Stops the job with a savepoint and returns the savepoint's location. */
+  async stopWithSavepoint(jobId: string, targetDirectory: string | undefined, timeoutMs = 300_000): Promise<string> {
+    const { 'request-id': trigger } = await this.request<{ 'request-id': string }>(
+      () => this.http.post(`/jobs/${jobId}/stop`, { drain: false, ...(targetDirectory ? { targetDirectory } : {}) }),
+      `stopping job ${jobId} with a savepoint`,
+    );
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const status = await this.get<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string } } }>(
+        `/jobs/${jobId}/savepoints/${trigger}`,
+        `following the savepoint of job ${jobId}`,
+      );
+      if (status.status.id === 'COMPLETED') {
+        if (status.operation?.location) return status.operation.location;
+        const cause = status.operation?.['failure-cause']?.['stack-trace']?.split('\n')[0] ?? 'unknown cause';
+        throw new InfrastructureError('TIPSTREAM_START', `the savepoint of job ${jobId} failed: ${cause}`);
+      }
+      await delay(500);
+    }
+    throw new InfrastructureError('TIPSTREAM_TIMEOUT', `the savepoint of job ${jobId} did not complete within ${timeoutMs / 1000} s`);
+  }
+
+  /** Waits until the job reaches one of `states`; a terminal state not asked for is an error naming Flink's cause. */
+  async waitForState(jobId: string, states: JobState[], timeoutMs: number): Promise<JobDetails> {
+    const deadline = Date.now() + timeoutMs;
+    let last: JobDetails | undefined;
+    while (Date.now() < deadline) {
+      last = await this.job(jobId);
+      if (states.includes(last.state)) return last;
+      if (terminalStates.includes(last.state)) {
+        const cause = await this.rootException(jobId).catch(() => undefined);
+        throw new InfrastructureError('TIPSTREAM_START', `job ${jobId} ended ${last.state}${cause ? `: ${cause}` : ''}`);
+      }
+      await delay(500);
+    }
+    throw new InfrastructureError('TIPSTREAM_TIMEOUT', `job ${jobId} is ${last?.state ?? 'unknown'}, not ${states.join(' or ')}, after ${timeoutMs / 1000} s`);
+  }
+
+  private get<T>(path: string, what: string): Promise<T> {
+    return this.request(() => this.http.get(path), what);
+  }
+
+  private async request<T>(run: () => Promise<{ data: T }>, what: string): Promise<T> {
+    try {
+      return (await run()).data;
+    } catch (err) {
+      const detail = isAxiosError(err) ? (err.response ? `HTTP ${err.response.status}: ${JSON.stringify(err.response.data).slice(0, 200)}` : err.code) : undefined;
+      throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `${what} failed against Flink at ${this.baseUrl}${detail ? ` (${detail})` : ''}`, { cause: err, retriable: true });
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// Public surface of the orchestrator: `tipstream deploy | status | stop`, the SQL Gateway and
+// Flink REST clients, and the job's deployment record.
+import type { Command } from 'commander';
+import { action, configFor, type ConfigFlag } from '../common/cli.js';
+import { UserError } from '../common/errors.js';
+import { createProgress } from '../common/progress.js';
+import { deployJob, readDeployment } from './deploy.js';
+import { FlinkRestClient } from './flink-rest-client.js';
+
+export { deployJob, ensureTopics, readDeployment, type Deployment, type DeployOptions } from './deploy.js';
+export { FlinkRestClient, type JobDetails, type JobState } from './flink-rest-client.js';
+export { jobValues, kafkaSecurityOptions, sessionProperties } from './job-values.js';
+export { SqlGatewayClient, SqlGatewaySession, SqlStatementError } from './sql-gateway-client.js';
+export { renderJob } from './sql-template.js';
+
+const jobFlags: ConfigFlag[] = [
+  { flag: 'window', path: 'job.windowSize' },
+  { flag: 'watermark-delay', path: 'job.rideWatermarkDelay' },
+  { flag: 'fare-watermark-delay', path: 'job.fareWatermarkDelay' },
+  { flag: 'parallelism', path: 'job.parallelism' },
+  { flag: 'checkpoint-interval', path: 'job.checkpointInterval' },
+  { flag: 'consumer-group', path: 'job.consumerGroup' },
+  { flag: 'startup-mode', path: 'job.startupMode' },
+  { flag: 'udf-url', path: 'job.udfLookupUrl' },
+  { flag: 'sql-gateway', path: 'flink.sqlGatewayUrl' },
+  { flag: 'flink', path: 'flink.restUrl' },
+  { flag: 'bootstrap-servers', path: 'kafka.bootstrapServers' },
+];
+
+export function registerOrchestratorCommands(program: Command): void {
+  program
+    .command('deploy')
+    .description('submit the Flink SQL job through the SQL Gateway, wait until it runs, record it')
+    .option('--bounded', 'stop at the latest offsets: a finite replay finishes and flushes every window')
+    .option('--window <size>', 'tumbling window size, e.g. "1 hour" (default) or "1 minute"')
+    .option('--watermark-delay <delay>', 'ride watermark delay (default "3 minutes")')
+    .option('--fare-watermark-delay <delay>', 'fare watermark delay (default "3 minutes")')
+    .option('--parallelism <n>', 'job parallelism (default 2)')
+    .option('--checkpoint-interval <interval>', 'checkpoint interval (default "10 s")')
+    .option('--consumer-group <id>', 'Kafka consumer group of the job (default tipstream)')
+    .option('--startup-mode <mode>', 'earliest-offset (default), latest-offset or group-offsets')
+    .option('--udf-url <url>', 'the udf-service lookup URL Flink calls (default http://127.0.0.1:8090/lookup)')
+    .option('--sql-gateway <url>', 'SQL Gateway REST address (default http://127.0.0.1:8083)')
+    .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
+    .option('--bootstrap-servers <list>', 'Kafka bootstrap servers (default 127.0.0.1:9092)')
+    .option('--savepoint <path>', 'restore the job state from this savepoint')
+    .action(
+      action(async (options: { bounded?: boolean; savepoint?: string }, command: Command) => {
+        const config = configFor(command, jobFlags);
+        const deployment = await deployJob(config, { bounded: options.bounded ?? false, ...(options.savepoint ? { savepoint: options.savepoint } : {}) }, createProgress());
+        process.stdout.write(`Job ${deployment.jobId} is running.\n  Flink UI  ${config.flink.restUrl}/#/job/running/${deployment.jobId}/overview\n`);
+      }),
+    );
+
+  program
+    .command('status')
+    .description('the deployed job: state, uptime, checkpoints, records in and out per operator chain')
+    .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (options: { json?: boolean }, command: Command) => {
+        const config = configFor(command, jobFlags);
+        const deployment = await readDeployment(config);
+        if (!deployment) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet (run `tipstream deploy`)');
+        const flink = new FlinkRestClient(config.flink.restUrl);
+        const job = await flink.job(deployment.jobId);
+        const checkpoints = await flink.checkpoints(deployment.jobId).catch(() => undefined);
+        const summary = {
+          jobId: job.jid,
+          state: job.state,
+          uptimeSeconds: Math.round(job.duration / 1000),
+          checkpointsCompleted: checkpoints?.counts.completed ?? 0,
+          checkpointsFailed: checkpoints?.counts.failed ?? 0,
+          lastCheckpointAt: checkpoints?.latest?.completed ? new Date(checkpoints.latest.completed.latest_ack_timestamp).toISOString() : null,
+          vertices: job.vertices.map((v) => ({ name: v.name, recordsIn: v.metrics['read-records'], recordsOut: v.metrics['write-records'] })),
+        };
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(
+          [
+            `job ${summary.jobId}: ${summary.state}, up ${summary.uptimeSeconds} s`,
+            `checkpoints: ${summary.checkpointsCompleted} completed, ${summary.checkpointsFailed} failed, last ${summary.lastCheckpointAt ?? 'never'}`,
+            ...summary.vertices.map((v) => `  in ${String(v.recordsIn).padStart(9)}  out ${String(v.recordsOut).padStart(9)}  ${v.name.slice(0, 100)}`),
+            '',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('stop')
+    .description('stop the deployed job; with --savepoint, take a savepoint first and print its path')
+    .option('--savepoint [dir]', 'stop with a savepoint (into dir, or the cluster default)')
+    .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
+    .action(
+      action(async (options: { savepoint?: string | boolean }, command: Command) => {
+        const config = configFor(command, jobFlags);
+        const deployment = await readDeployment(config);
+        if (!deployment) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet');
+        const flink = new FlinkRestClient(config.flink.restUrl);
+        if (options.savepoint) {
+          const location = await flink.stopWithSavepoint(deployment.jobId, typeof options.savepoint === 'string' ? options.savepoint : undefined);
+          process.stdout.write(`Job ${deployment.jobId} stopped with savepoint ${location}\n`);
+        } else {
+          await flink.cancel(deployment.jobId);
+          await flink.waitForState(deployment.jobId, ['CANCELED'], 60_000);
+          process.stdout.write(`Job ${deployment.jobId} cancelled.\n`);
+        }
+      }),
+    );
+}

@@ -1,0 +1,76 @@
+// The values of the job's SQL placeholders, from the configuration. This is the one place that
+// decides what reaches SQL; sql-template.ts escapes each value for its position.
+import type { ResolvedConfig } from '../common/config.js';
+import { UserError } from '../common/errors.js';
+import { flinkDuration, sqlInterval, type SqlValue } from './sql-template.js';
+
+/** Inside Flink's Kafka SQL jar the Kafka client is shaded, and so is its login module. */
+export const SHADED_PLAIN_LOGIN_MODULE = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.security.plain.PlainLoginModule';
+
+export interface JobOptions {
+  /** Stop at the latest offsets, so a finite replay finishes and flushes every window. */
+  bounded: boolean;
+  /** Topic names for this deployment (tests use unique ones). */
+  topics?: Partial<Pick<ResolvedConfig['kafka'], 'rideTopic' | 'fareTopic' | 'deadLetterTopic' | 'statsTopic'>>;
+}
+
+/** Kafka client options for the Event Hubs Kafka endpoint, or none for a plain local broker. */
+export function kafkaSecurityOptions(config: ResolvedConfig): Record<string, string> {
+  const connectionString = config.kafka.connectionString;
+  if (connectionString === undefined) return {};
+  if (connectionString.includes('"')) throw new UserError('TIPSTREAM_CONFIG', 'kafka.connectionString must not contain a double quote');
+  return {
+    'properties.security.protocol': 'SASL_SSL',
+    'properties.sasl.mechanism': 'PLAIN',
+    'properties.sasl.jaas.config': `${SHADED_PLAIN_LOGIN_MODULE} required username="$ConnectionString" password="${connectionString}";`,
+  };
+}
+
+export function jobValues(config: ResolvedConfig, options: JobOptions): Record<string, SqlValue> {
+  const topics = { ...config.kafka, ...options.topics };
+  const job = config.job;
+  const text = (value: string) => ({ kind: 'string' as const, value });
+  // Validate the intervals here too, so a bad one is reported before anything is submitted.
+  sqlInterval(job.windowSize, 'job.windowSize');
+  const statsDelivery: Record<string, string> = job.exactlyOnce
+    ? {
+        'sink.delivery-guarantee': 'exactly-once',
+        'sink.transactional-id-prefix': `${job.consumerGroup}-${topics.statsTopic}`,
+        // Readers see results only once the checkpoint that wrote them completed.
+        'properties.transaction.timeout.ms': '900000',
+      }
+    : { 'sink.delivery-guarantee': 'at-least-once' };
+  return {
+    RIDE_TOPIC: text(topics.rideTopic),
+    FARE_TOPIC: text(topics.fareTopic),
+    DEAD_LETTER_TOPIC: text(topics.deadLetterTopic),
+    STATS_TOPIC: text(topics.statsTopic),
+    BOOTSTRAP_SERVERS: text(config.kafka.bootstrapServers),
+    CONSUMER_GROUP: text(job.consumerGroup),
+    STARTUP_MODE: text(job.startupMode),
+    IDLE_TIMEOUT: text(flinkDuration(job.idleTimeout, 'job.idleTimeout')),
+    RIDE_WATERMARK_DELAY: { kind: 'interval', value: job.rideWatermarkDelay },
+    FARE_WATERMARK_DELAY: { kind: 'interval', value: job.fareWatermarkDelay },
+    WINDOW_SIZE: { kind: 'interval', value: job.windowSize },
+    BOUNDED_MODE: { kind: 'options', value: options.bounded ? { 'scan.bounded.mode': 'latest-offset' } : {} },
+    KAFKA_SECURITY: { kind: 'options', value: kafkaSecurityOptions(config), secret: true },
+    STATS_DELIVERY: { kind: 'options', value: statsDelivery },
+    UDF_LOOKUP_URL: text(job.udfLookupUrl),
+    UDF_REQUEST_TIMEOUT: text(String(job.udfRequestTimeoutSeconds)),
+  };
+}
+
+/** SQL Gateway session properties for the job. */
+export function sessionProperties(config: ResolvedConfig, jobName: string): Record<string, string> {
+  return {
+    'pipeline.name': jobName,
+    'parallelism.default': String(config.job.parallelism),
+    'execution.checkpointing.interval': flinkDuration(config.job.checkpointInterval, 'job.checkpointInterval'),
+    'execution.checkpointing.mode': 'EXACTLY_ONCE',
+    'state.backend.type': 'hashmap',
+    'restart-strategy.type': 'exponential-delay',
+    // The lookup connector's own timeout stays below this, or timed-out calls back up the queue.
+    'table.exec.async-lookup.timeout': `${Math.max(60, config.job.udfRequestTimeoutSeconds * 4)} s`,
+    'table.local-time-zone': 'UTC',
+  };
+}
