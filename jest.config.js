@@ -6,6 +6,8 @@ const transform = {
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 
 export default {
+  // Integration tests wait on real services; jest reads this option only at the top level.
+  testTimeout: 600000,
   projects: [
     {
       displayName: 'unit',
@@ -24,7 +26,6 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.js',
       globalTeardown: '<rootDir>/test/integration/global-teardown.js',
-      testTimeout: 600000,
     },
   ],
 };
