@@ -28,11 +28,11 @@ export function flinkHome(config: ResolvedConfig): string {
   return artifactPaths(config).flinkHome;
 }
 
-export function createStackProvider(config: ResolvedConfig, progress: Progress = createProgress()): StackProvider {
-  if (config.stack.provider === 'testcontainers') {
-    throw new UserError('TIPSTREAM_USAGE', 'the testcontainers provider is not available in this build');
-  }
-  return new LocalStackProvider(config, progress);
+/** The configured provider; testcontainers is loaded only when chosen (it is heavy to import). */
+export async function createStackProvider(config: ResolvedConfig, progress: Progress = createProgress()): Promise<StackProvider> {
+  if (config.stack.provider !== 'testcontainers') return new LocalStackProvider(config, progress);
+  const { TestcontainersStackProvider } = await import('./testcontainers-provider.js');
+  return new TestcontainersStackProvider(config, progress);
 }
 
 const stackFlags: ConfigFlag[] = [
@@ -66,7 +66,7 @@ export function registerStackCommands(program: Command): void {
     .action(
       action(async (_options: unknown, command: Command) => {
         const config = configFor(command, stackFlags);
-        const provider = createStackProvider(config);
+        const provider = await createStackProvider(config);
         const result = await provider.up();
         if (result.alreadyUp) {
           process.stdout.write('The stack is already up; nothing changed.\n');
@@ -84,7 +84,7 @@ export function registerStackCommands(program: Command): void {
     .action(
       action(async (options: { purge?: boolean }, command: Command) => {
         const config = configFor(command, stackFlags);
-        await createStackProvider(config).down();
+        await (await createStackProvider(config)).down();
         if (options.purge) await rm(config.stateDir, { recursive: true, force: true });
         process.stdout.write(`The stack is down${options.purge ? ` and ${config.stateDir} is deleted` : ''}.\n`);
       }),
@@ -96,7 +96,7 @@ export function registerStackCommands(program: Command): void {
     .action(
       action(async (options: { json?: boolean }, command: Command) => {
         const config = configFor(command, stackFlags);
-        const statuses = await createStackProvider(config, createProgress(false)).status();
+        const statuses = await (await createStackProvider(config, createProgress(false))).status();
         if (options.json) {
           process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
         } else {

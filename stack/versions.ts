@@ -21,6 +21,6 @@ export const versions = {
 /** Container images with the same versions, for docker-compose.yml and the testcontainers provider. */
 export const images = {
   kafka: `apache/kafka:${versions.kafka}`,
-  flink: `flink:${versions.flink}-java17`,
+  flink: `flink:${versions.flink}-scala_2.12-java17`,
   cassandra: `cassandra:${versions.cassandra}`,
 } as const;

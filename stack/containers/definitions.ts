@@ -1,0 +1,129 @@
+// The containers of the stack as plain data: what the testcontainers provider starts and what
+// docker-compose.yml mirrors. Pure functions, so they are unit-tested without a Docker engine.
+import type { ResolvedConfig } from '../../common/config.js';
+import type { ServiceName } from '../types.js';
+import { images, versions } from '../versions.js';
+
+export interface ContainerDefinition {
+  service: ServiceName;
+  /** Name on the stack's network; other containers reach it by this name. */
+  hostname: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  /** Container port → host port (on the host's loopback). */
+  ports: Array<{ container: number; host: number }>;
+  /** Read-only bind mounts from the host. */
+  binds: Array<{ source: string; target: string }>;
+  /** A log line that means the service is ready. */
+  readyLog: RegExp;
+}
+
+export interface ContainerInputs {
+  /** Host folder holding the connector jars Flink needs in lib/ (the local cache has them). */
+  connectorJarsDir: string;
+}
+
+const FLINK_HOME = '/opt/flink';
+
+/** Flink settings in the image's FLINK_PROPERTIES form (one `key: value` per line). */
+function flinkProperties(config: ResolvedConfig, extra: Record<string, string | number> = {}): string {
+  const settings: Record<string, string | number> = {
+    'jobmanager.rpc.address': 'jobmanager',
+    'rest.address': 'jobmanager',
+    'rest.bind-address': '0.0.0.0',
+    'execution.target': 'remote',
+    'taskmanager.numberOfTaskSlots': config.stack.taskSlots,
+    'jobmanager.memory.process.size': `${config.stack.memory.jobManagerProcessMb}m`,
+    'taskmanager.memory.process.size': `${config.stack.memory.taskManagerProcessMb}m`,
+    'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
+    'metrics.reporter.prom.port': '9249',
+    ...extra,
+  };
+  return Object.entries(settings).map(([k, v]) => `${k}: ${v}`).join('\n');
+}
+
+export function containerDefinitions(config: ResolvedConfig, inputs: ContainerInputs): ContainerDefinition[] {
+  const { ports } = config.stack;
+  const connectors = { source: inputs.connectorJarsDir, target: `${FLINK_HOME}/lib/tipstream` };
+  const flinkEnv = (extra?: Record<string, string | number>) => ({
+    FLINK_PROPERTIES: flinkProperties(config, extra),
+    ENABLE_BUILT_IN_PLUGINS: `flink-metrics-prometheus-${versions.flink}.jar`,
+  });
+  return [
+    {
+      service: 'kafka',
+      hostname: 'kafka',
+      image: images.kafka,
+      command: [],
+      env: {
+        KAFKA_NODE_ID: '1',
+        KAFKA_PROCESS_ROLES: 'broker,controller',
+        // Host clients use PLAINTEXT on the published port; containers use INTERNAL.
+        KAFKA_LISTENERS: 'PLAINTEXT://:9092,INTERNAL://:19092,CONTROLLER://:9093',
+        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${ports.kafka},INTERNAL://kafka:19092`,
+        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        KAFKA_INTER_BROKER_LISTENER_NAME: 'INTERNAL',
+        KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+        KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+        KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '1',
+        KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '1',
+        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+        KAFKA_NUM_PARTITIONS: String(config.kafka.partitions),
+        KAFKA_HEAP_OPTS: `-Xms256m -Xmx${config.stack.memory.kafkaHeapMb}m`,
+      },
+      ports: [{ container: 9092, host: ports.kafka }],
+      binds: [],
+      readyLog: /Kafka Server started/,
+    },
+    {
+      service: 'cassandra',
+      hostname: 'cassandra',
+      image: images.cassandra,
+      command: [],
+      env: {
+        MAX_HEAP_SIZE: `${config.stack.memory.cassandraHeapMb}M`,
+        HEAP_NEWSIZE: '256M',
+        CASSANDRA_CLUSTER_NAME: 'tipstream',
+        CASSANDRA_DC: config.cassandra.localDataCenter,
+        CASSANDRA_ENDPOINT_SNITCH: 'GossipingPropertyFileSnitch',
+      },
+      ports: [{ container: 9042, host: ports.cassandra }],
+      binds: [],
+      readyLog: /Starting listening for CQL clients/,
+    },
+    {
+      service: 'flink-jobmanager',
+      hostname: 'jobmanager',
+      image: images.flink,
+      command: ['jobmanager'],
+      env: flinkEnv(),
+      ports: [{ container: 8081, host: ports.flinkRest }],
+      binds: [connectors],
+      readyLog: /Rest endpoint listening at/,
+    },
+    {
+      service: 'flink-taskmanager',
+      hostname: 'taskmanager',
+      image: images.flink,
+      command: ['taskmanager'],
+      env: flinkEnv(),
+      ports: [],
+      binds: [connectors],
+      readyLog: /Successful registration at resource manager/,
+    },
+    {
+      service: 'sql-gateway',
+      hostname: 'sql-gateway',
+      image: images.flink,
+      command: [`${FLINK_HOME}/bin/sql-gateway.sh`, 'start-foreground'],
+      env: flinkEnv({ 'sql-gateway.endpoint.rest.address': 'sql-gateway', 'sql-gateway.endpoint.rest.bind-address': '0.0.0.0' }),
+      ports: [{ container: 8083, host: ports.sqlGateway }],
+      binds: [connectors],
+      readyLog: /Rest endpoint listening at/,
+    },
+  ];
+}
