@@ -18,7 +18,12 @@ export interface ResolvedArtifacts {
   kafkaLibDir: string;
   flinkHome: string;
   cassandraLibDir: string;
+  /** Only the connector jars Flink needs beyond its distribution (mounted by the container options). */
+  connectorJarsDir: string;
 }
+
+/** Jars Flink's lib/ needs beyond the distribution. */
+const connectorJarPrefixes = ['flink-sql-connector-kafka-', 'flink-connector-base-', 'flink-http-connector-'];
 
 interface Manifest {
   resolvedAt: string;
@@ -32,16 +37,17 @@ export function artifactPaths(config: ResolvedConfig): ResolvedArtifacts {
     kafkaLibDir: join(config.cacheDir, `kafka-${versions.kafka}`),
     flinkHome: join(config.cacheDir, `flink-${versions.flink}`),
     cassandraLibDir: join(config.cacheDir, `cassandra-${versions.cassandra}`),
+    connectorJarsDir: join(config.cacheDir, `flink-connectors-${versions.flink}`),
   };
 }
 
 /** True when every artifact folder is complete, i.e. `stack up` will not touch the network. */
 export async function isCacheWarm(config: ResolvedConfig): Promise<boolean> {
-  const paths = artifactPaths(config);
+  const { kafkaLibDir, cassandraLibDir, flinkHome } = artifactPaths(config);
   return (
-    (await isComplete(paths.kafkaLibDir, 'kafka.pom.xml')) &&
-    (await isComplete(paths.cassandraLibDir, 'cassandra.pom.xml')) &&
-    (await isComplete(paths.flinkHome, ...flinkRecipes))
+    (await isComplete(kafkaLibDir, 'kafka.pom.xml')) &&
+    (await isComplete(cassandraLibDir, 'cassandra.pom.xml')) &&
+    (await isComplete(flinkHome, ...flinkRecipes))
   );
 }
 
@@ -55,6 +61,13 @@ export async function resolveArtifacts(config: ResolvedConfig, progress: Progres
     await resolveMaven(config, 'cassandra.pom.xml', paths.cassandraLibDir, `Cassandra ${versions.cassandra}`, progress);
   }
   if (!(await isComplete(paths.flinkHome, ...flinkRecipes))) await resolveFlink(config, paths.flinkHome, progress);
+  await mkdir(paths.connectorJarsDir, { recursive: true });
+  const lib = join(paths.flinkHome, 'lib');
+  for (const jar of await readdir(lib)) {
+    if (connectorJarPrefixes.some((p) => jar.startsWith(p)) && !existsSync(join(paths.connectorJarsDir, jar))) {
+      await cp(join(lib, jar), join(paths.connectorJarsDir, jar));
+    }
+  }
   return paths;
 }
 

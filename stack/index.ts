@@ -9,7 +9,7 @@ import { action, configFor, type ConfigFlag } from '../common/cli.js';
 import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import { createProgress, type Progress } from '../common/progress.js';
-import { artifactPaths } from './artifacts.js';
+import { artifactPaths, resolveArtifacts } from './artifacts.js';
 import { LocalStackProvider } from './local-provider.js';
 import { serviceNames, type ServiceName, type StackProvider } from './types.js';
 
@@ -75,6 +75,16 @@ export function registerStackCommands(program: Command): void {
           process.stdout.write(`The stack is up (ready: ${ready}).\n`);
         }
         printEndpoints(config);
+      }),
+    );
+
+  withStackOptions(stack.command('fetch'))
+    .description('only download and verify the artifacts into the cache (what `stack up` does first)')
+    .action(
+      action(async (_options: unknown, command: Command) => {
+        const config = configFor(command, stackFlags);
+        const paths = await resolveArtifacts(config, createProgress());
+        process.stdout.write(`Artifacts are in ${config.cacheDir} (Flink connectors for containers: ${paths.connectorJarsDir}).\n`);
       }),
     );
 

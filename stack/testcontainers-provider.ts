@@ -2,25 +2,21 @@
 // host ports as the local-process provider, started with testcontainers. Untested on machines
 // without Docker (this project's own CI has none); the container definitions are unit-tested.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, Network, Wait, type ContainerRuntimeClient } from 'testcontainers';
 import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
-import { artifactPaths, resolveArtifacts } from './artifacts.js';
+import { resolveArtifacts } from './artifacts.js';
 import { containerDefinitions } from './containers/definitions.js';
 import type { ServiceName, ServiceStatus, StackEndpoints, StackProvider, StackUpResult } from './types.js';
-import { versions } from './versions.js';
 
 interface ContainerState {
   provider: 'testcontainers';
   networkId?: string;
   containers: Partial<Record<ServiceName, { id: string; address: string }>>;
 }
-
-/** Jars Flink's lib/ needs beyond the image: mounted read-only into every Flink container. */
-const connectorJarPrefixes = ['flink-sql-connector-kafka-', 'flink-connector-base-', 'flink-http-connector-'];
 
 export class TestcontainersStackProvider implements StackProvider {
   readonly kind = 'testcontainers' as const;
@@ -48,7 +44,8 @@ export class TestcontainersStackProvider implements StackProvider {
     const runtime = await this.runtime();
     const state = await this.readState();
     const running = await this.runningServices(runtime, state);
-    const definitions = containerDefinitions(this.config, { connectorJarsDir: await this.connectorJarsDir() });
+    const { connectorJarsDir } = await resolveArtifacts(this.config, this.progress);
+    const definitions = containerDefinitions(this.config, { connectorJarsDir });
     if (definitions.every((d) => running.has(d.service))) {
       return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds: 0 };
     }
@@ -123,18 +120,6 @@ export class TestcontainersStackProvider implements StackProvider {
       if (info?.State.Running) running.add(service);
     }
     return running;
-  }
-
-  /** A folder holding only the connector jars, taken from the local artifact cache. */
-  private async connectorJarsDir(): Promise<string> {
-    await resolveArtifacts(this.config, this.progress);
-    const dir = join(this.config.cacheDir, `flink-connectors-${versions.flink}`);
-    await mkdir(dir, { recursive: true });
-    const lib = join(artifactPaths(this.config).flinkHome, 'lib');
-    for (const jar of await readdir(lib)) {
-      if (connectorJarPrefixes.some((p) => jar.startsWith(p)) && !existsSync(join(dir, jar))) await copyFile(join(lib, jar), join(dir, jar));
-    }
-    return dir;
   }
 
   private async readState(): Promise<ContainerState> {
