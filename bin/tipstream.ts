@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerOrchestratorCommands } from '../orchestrator/index.js';
 import { registerStackCommands } from '../stack/index.js';
+import { registerUdfCommands } from '../udf-service/index.js';
 
 const program = new Command('tipstream')
   .description('Average tip per mile per New York City neighborhood, in real time, on Kafka, Flink SQL and Cassandra.')
@@ -11,5 +12,6 @@ const program = new Command('tipstream')
 
 registerStackCommands(program);
 registerOrchestratorCommands(program);
+registerUdfCommands(program);
 
 await program.parseAsync(process.argv);
