@@ -16,6 +16,8 @@ class BadRequest extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Close the connection after answering (the rest of the request is not read). */
+    readonly closeConnection = false,
   ) {
     super(message);
   }
@@ -106,8 +108,8 @@ export function startUdfServer(options: UdfServerOptions): Promise<StartedUdfSer
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
-    const finish = (status: number, body: string, contentType = 'application/json') => {
-      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    const finish = (status: number, body: string, contentType = 'application/json', close = false) => {
+      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...(close ? { connection: 'close' } : {}) });
       res.end(body);
       const label = routes[route] ? url.pathname : url.pathname === '/metrics' || url.pathname === '/healthz' || url.pathname === '/readyz' ? url.pathname : 'other';
       metrics.requests.inc({ route: label, status });
@@ -115,7 +117,7 @@ export function startUdfServer(options: UdfServerOptions): Promise<StartedUdfSer
       if (status >= 400) metrics.errors.inc({ status });
     };
     const fail = (err: unknown) => {
-      if (err instanceof BadRequest) finish(err.status, JSON.stringify({ error: err.message }));
+      if (err instanceof BadRequest) finish(err.status, JSON.stringify({ error: err.message }), 'application/json', err.closeConnection);
       else {
         log.error({ err }, 'request failed');
         finish(500, JSON.stringify({ error: 'internal error' }));
@@ -175,21 +177,27 @@ function readJsonBody(req: IncomingMessage): Promise<unknown> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
       req.resume();
-      return reject(new BadRequest(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+      return reject(new BadRequest(413, `the body is larger than ${MAX_BODY_BYTES} bytes`, true));
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new BadRequest(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        // Answer now and drop the rest unread; the connection closes after the answer, so the
+        // client still gets its 413 instead of a reset.
+        tooLarge = true;
+        chunks.length = 0;
+        reject(new BadRequest(413, `the body is larger than ${MAX_BODY_BYTES} bytes`, true));
         return;
       }
       chunks.push(chunk);
     });
     req.on('error', reject);
     req.on('end', () => {
+      if (tooLarge) return;
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch {
