@@ -1,0 +1,108 @@
+// `npm run bench:udf`: neighborhood lookups on the 200,000 real coordinates of the Flink training
+// rides: in-process (the limit), over HTTP with keep-alive (the udf-service in its own process),
+// and a bare node:http server answering a constant (the HTTP ceiling), measured in the same run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+import { projectRoot, sharedDataDir } from '../common/config.js';
+import { loadBoundaries, NeighborhoodIndex } from '../udf-service/index.js';
+
+const boundariesPath = join(sharedDataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip');
+const ridesPath = join(sharedDataDir, 'taxi', 'flink-training', 'nycTaxiRides.first100k.gz');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+function coordinates(): Array<[number, number]> {
+  const points: Array<[number, number]> = [];
+  for (const line of gunzipSync(readFileSync(ridesPath)).toString('utf8').split('\n')) {
+    const f = line.split(',');
+    if (f.length < 8) continue;
+    points.push([Number(f[4]), Number(f[5])], [Number(f[6]), Number(f[7])]);
+  }
+  return points.filter(([lon, lat]) => Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function inProcess(points: Array<[number, number]>): Promise<number> {
+  const index = new NeighborhoodIndex((await loadBoundaries(boundariesPath, { nameField: 'Name' })).boundaries);
+  for (const [lon, lat] of points.slice(0, 20_000)) index.lookup(lon, lat); // warm-up
+  const rates: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const start = process.hrtime.bigint();
+    let unknown = 0;
+    for (const [lon, lat] of points) if (index.lookup(lon, lat) === 'Unknown') unknown += 1;
+    const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+    rates.push(points.length / elapsed);
+    if (run === 0) console.log(`  ${points.length} points, ${unknown} Unknown`);
+  }
+  return median(rates);
+}
+
+/** Starts a server process and resolves with its URL once it listens. */
+function startProcess(command: string, args: string[], parseUrl: (line: string) => string | undefined): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TIPSTREAM_LOG_LEVEL: 'warn' } });
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        const url = parseUrl(line);
+        if (url) resolvePromise({ child, url });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
+  });
+}
+
+async function load(url: string, paths: string[]) {
+  let next = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+const points = coordinates();
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+console.log('in-process lookups (median of 5 passes):');
+const inProcessRate = await inProcess(points);
+console.log(`  ${Math.round(inProcessRate).toLocaleString('en-US')} lookups/s`);
+
+const paths = points.slice(0, 20_000).map(([lon, lat]) => `/lookup?lon=${lon}&lat=${lat}`);
+const udf = await startProcess('node', [resolve(projectRoot, 'bin/tipstream.js'), 'udf', 'serve', '--port', String(await freePort()), '--boundaries', boundariesPath], (l) => /listening on (http:\/\/\S+?) /.exec(l)?.[1]);
+const bare = await startProcess('node', [resolve(projectRoot, 'bench/bare-http-server.js')], (l) => (/^\d+$/.test(l.trim()) ? `http://127.0.0.1:${l.trim()}` : undefined));
+try {
+  const udfRuns = [];
+  const bareRuns = [];
+  // Alternate the two servers so drift in the shared machine's load hits both alike.
+  for (let round = 0; round < 3; round++) {
+    bareRuns.push(await load(bare.url, ['/']));
+    udfRuns.push(await load(udf.url, paths));
+  }
+  const udfRps = median(udfRuns.map((r) => r.rps));
+  const bareRps = median(bareRuns.map((r) => r.rps));
+  console.log(`HTTP, ${connections} keep-alive connections, ${seconds} s per run, median of 3 runs each:`);
+  console.log(`  udf-service   ${Math.round(udfRps).toLocaleString('en-US')} lookups/s, p50 ${median(udfRuns.map((r) => r.p50))} ms, p99 ${median(udfRuns.map((r) => r.p99))} ms, non-2xx ${udfRuns.reduce((s, r) => s + r.non2xx, 0)}`);
+  console.log(`  bare server   ${Math.round(bareRps).toLocaleString('en-US')} requests/s, p50 ${median(bareRuns.map((r) => r.p50))} ms, p99 ${median(bareRuns.map((r) => r.p99))} ms`);
+  console.log(`ratios: udf-service / bare server = ${(udfRps / bareRps * 100).toFixed(1)}%; in-process / HTTP = ${(inProcessRate / udfRps).toFixed(1)}x`);
+} finally {
+  udf.child.kill('SIGTERM');
+  bare.child.kill('SIGTERM');
+}
