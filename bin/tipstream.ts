@@ -1,5 +1,6 @@
 // The `tipstream` command: one executable, one subcommand per component.
 import { Command } from 'commander';
+import { registerGenerateCommand } from '../generator/index.js';
 import { registerOrchestratorCommands } from '../orchestrator/index.js';
 import { registerStackCommands } from '../stack/index.js';
 import { registerUdfCommands } from '../udf-service/index.js';
@@ -13,5 +14,6 @@ const program = new Command('tipstream')
 registerStackCommands(program);
 registerOrchestratorCommands(program);
 registerUdfCommands(program);
+registerGenerateCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,124 @@
+// The replay loop: ordered events, fault injection, pacing (as fast as possible, a fixed rate, or
+// a speed-up of event time), batching into the transport, progress, and an exact summary.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Progress } from '../common/progress.js';
+import { FaultInjector, type FaultOptions, type InjectionCounts } from './faults.js';
+import type { OutgoingEvent } from './records.js';
+import { events, newInputReport, type InputReport, type SourceOptions } from './sources.js';
+import type { Transport } from './transports.js';
+
+export type Pacing = { kind: 'fast' } | { kind: 'rate'; eventsPerSecond: number } | { kind: 'speedup'; factor: number };
+
+export interface ReplayOptions {
+  source: SourceOptions;
+  faults: FaultOptions;
+  pacing: Pacing;
+  batchSize: number;
+  /** Topic (or hub) names, for the summary. */
+  rideTopic: string;
+  fareTopic: string;
+  /** Aborting stops reading; what is in flight is still sent and the summary says `interrupted`. */
+  signal?: AbortSignal;
+}
+
+export interface GeneratorSummary {
+  format: string;
+  transport: string;
+  rideTopic: string;
+  fareTopic: string;
+  input: InputReport;
+  sent: { rides: number; fares: number; total: number };
+  injected: InjectionCounts;
+  durationSeconds: number;
+  eventsPerSecond: number;
+  interrupted: boolean;
+}
+
+export async function replay(options: ReplayOptions, transport: Transport, progress: Progress): Promise<GeneratorSummary> {
+  const report = newInputReport();
+  const injector = new FaultInjector(options.faults);
+  const sent = { rides: 0, fares: 0, total: 0 };
+  const started = Date.now();
+  const expected = options.source.format === 'synthetic' ? (options.source.trips ?? 0) * 2 : 0;
+  const bar = progress.bar('sending', expected, ' events');
+  let batch: OutgoingEvent[] = [];
+  let inFlight: Promise<void> = Promise.resolve();
+  let firstEventTime: number | undefined;
+  let interrupted = false;
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const outgoing = batch;
+    batch = [];
+    // One request in flight while the next batch is built: ordering per partition is kept.
+    await inFlight;
+    inFlight = transport.send(outgoing).then(() => {
+      for (const e of outgoing) {
+        if (e.stream === 'ride') sent.rides += 1;
+        else sent.fares += 1;
+      }
+      sent.total += outgoing.length;
+      const elapsed = (Date.now() - started) / 1000;
+      const injected = injector.counts.malformedRides + injector.counts.malformedFares + injector.counts.lateRides + injector.counts.lateFares + injector.counts.duplicateRides + injector.counts.duplicateFares;
+      bar.update(sent.total, { detail: `${Math.round(sent.total / Math.max(elapsed, 0.001))} events/s, ${injected} injected` });
+    });
+  };
+
+  const batchSize = options.pacing.kind === 'rate' ? Math.max(1, Math.min(options.batchSize, Math.floor(options.pacing.eventsPerSecond / 20))) : options.batchSize;
+  let queued = 0;
+  for await (const event of events(options.source, report)) {
+    if (options.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    if (options.pacing.kind === 'speedup') {
+      firstEventTime ??= event.time;
+      const due = started + (event.time - firstEventTime) / options.pacing.factor;
+      if (due > Date.now()) {
+        await flush();
+        await delay(due - Date.now());
+      }
+    }
+    for (const out of injector.apply(event)) {
+      batch.push(out);
+      queued += 1;
+    }
+    if (batch.length >= batchSize) {
+      await flush();
+      if (options.pacing.kind === 'rate') {
+        const due = started + (queued / options.pacing.eventsPerSecond) * 1000;
+        if (due > Date.now()) await delay(due - Date.now());
+      }
+    }
+  }
+  await flush();
+  await inFlight;
+  bar.stop();
+  const durationSeconds = (Date.now() - started) / 1000;
+  return {
+    format: options.source.format,
+    transport: transport.description,
+    rideTopic: options.rideTopic,
+    fareTopic: options.fareTopic,
+    input: report,
+    sent,
+    injected: injector.counts,
+    durationSeconds,
+    eventsPerSecond: sent.total / Math.max(durationSeconds, 0.001),
+    interrupted,
+  };
+}
+
+/** The summary for a person: what was read, sent and injected. */
+export function formatSummary(summary: GeneratorSummary): string {
+  const i = summary.injected;
+  const lines = [
+    `${summary.interrupted ? 'Interrupted after sending' : 'Sent'} ${summary.sent.total} events (${summary.sent.rides} rides to ${summary.rideTopic}, ${summary.sent.fares} fares to ${summary.fareTopic}) through ${summary.transport} in ${summary.durationSeconds.toFixed(1)} s (${Math.round(summary.eventsPerSecond)} events/s).`,
+    `Input: ${summary.input.trips} trips from ${summary.input.files.length} file(s), ${summary.input.rowsRead} rows read, ${summary.input.rowsSkipped} skipped${summary.input.outOfOrder ? `, ${summary.input.outOfOrder} sent out of order` : ''}.`,
+  ];
+  for (const row of summary.input.skipped.slice(0, 10)) lines.push(`  skipped ${row.file}:${row.line}: ${row.reason}`);
+  if (summary.input.rowsSkipped > 10) lines.push(`  ... and ${summary.input.rowsSkipped - 10} more (all in --summary-json)`);
+  const kinds = (counts: Record<string, number>) => Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  lines.push(`Injected: malformed rides ${i.malformedRides} (${kinds(i.malformed.ride)}), malformed fares ${i.malformedFares} (${kinds(i.malformed.fare)}), late rides ${i.lateRides}, late fares ${i.lateFares}, duplicate rides ${i.duplicateRides}, duplicate fares ${i.duplicateFares}.`);
+  return `${lines.join('\n')}\n`;
+}

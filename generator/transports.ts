@@ -1,0 +1,161 @@
+// Where the events go: Kafka (the local broker, or the Event Hubs Kafka endpoint over SASL_SSL
+// with user $ConnectionString) or Event Hubs over AMQP. Both take batches and report failures
+// as errors naming the address, never the secret.
+import { compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka';
+import { InfrastructureError, UserError } from '../common/errors.js';
+import type { OutgoingEvent } from './records.js';
+
+export interface Topics {
+  rideTopic: string;
+  fareTopic: string;
+}
+
+export interface Transport {
+  /** Where events go, for messages (never includes a secret). */
+  readonly description: string;
+  send(batch: OutgoingEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `Endpoint=sb://ns.servicebus.windows.net/;...` → `ns.servicebus.windows.net:9093`. */
+export function eventHubsKafkaEndpoint(connectionString: string): string {
+  const match = /Endpoint=sb:\/\/([^/;]+)\/?/i.exec(connectionString);
+  if (!match) throw new UserError('TIPSTREAM_CONFIG', 'the Event Hubs connection string has no Endpoint=sb://<namespace>.servicebus.windows.net/');
+  return `${match[1]}:9093`;
+}
+
+export interface KafkaTransportOptions extends Topics {
+  bootstrapServers: string;
+  /** An Event Hubs namespace connection string: SASL_SSL / PLAIN / $ConnectionString. */
+  connectionString?: string;
+}
+
+export class KafkaTransport implements Transport {
+  readonly description: string;
+  private readonly producer: Producer<string, string, string, string>;
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    const secure = options.connectionString !== undefined;
+    this.description = `Kafka at ${options.bootstrapServers}${secure ? ' (SASL_SSL, PLAIN)' : ''}`;
+    this.producer = new Producer({
+      clientId: 'tipstream-generator',
+      bootstrapBrokers: options.bootstrapServers.split(','),
+      serializers: stringSerializers,
+      // Idempotent: this client was seen to write a batch twice when a request partly failed on
+      // a new topic; the broker drops such repeats only for an idempotent producer.
+      idempotent: true,
+      // Java's murmur2 partitioner, so keys land where any Java Kafka client would put them.
+      partitioner: compatibilityPartitioner,
+      ...(secure
+        ? {
+            tls: {},
+            sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: options.connectionString },
+            // Event Hubs closes idle connections after 240 s and suggests shorter metadata ages.
+            metadataMaxAge: 180_000,
+            requestTimeout: 60_000,
+          }
+        : {}),
+    });
+  }
+
+  async send(batch: OutgoingEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      await this.producer.send({
+        messages: batch.map((e) => ({ topic: e.stream === 'ride' ? this.options.rideTopic : this.options.fareTopic, key: e.key, value: e.value })),
+      });
+    } catch (cause) {
+      throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `sending ${batch.length} events to ${this.description} failed`, { cause, retriable: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+  }
+}
+
+/** The part of @azure/event-hubs' producer the transport uses, so tests can stand in for Azure. */
+export interface EventHubsProducer {
+  createBatch(options: { partitionKey: string }): Promise<EventHubsBatch>;
+  sendBatch(batch: EventHubsBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EventHubsBatch {
+  tryAdd(event: { body: string }): boolean;
+  readonly count: number;
+}
+
+export interface EventHubsTransportOptions extends Topics {
+  /** Namespace connection string; without it, `namespace` and DefaultAzureCredential are used. */
+  connectionString?: string;
+  namespace?: string;
+}
+
+/**
+ * Event Hubs over AMQP: one producer per hub, events batched by partition key. The service hashes
+ * the partition key itself (not Kafka's murmur2), so a trip's ride and fare stay together only
+ * when both go through this same transport.
+ */
+export class EventHubsTransport implements Transport {
+  readonly description: string;
+
+  constructor(
+    private readonly rides: EventHubsProducer,
+    private readonly fares: EventHubsProducer,
+    where: string,
+  ) {
+    this.description = `Event Hubs ${where} (AMQP)`;
+  }
+
+  static async connect(options: EventHubsTransportOptions): Promise<EventHubsTransport> {
+    const { EventHubProducerClient } = await import('@azure/event-hubs');
+    if (options.connectionString) {
+      const where = eventHubsKafkaEndpoint(options.connectionString).replace(/:9093$/, '');
+      return new EventHubsTransport(
+        new EventHubProducerClient(options.connectionString, options.rideTopic),
+        new EventHubProducerClient(options.connectionString, options.fareTopic),
+        where,
+      );
+    }
+    if (!options.namespace) throw new UserError('TIPSTREAM_CONFIG', 'the eventhubs transport needs a connection string (TIPSTREAM_KAFKA_CONNECTION_STRING) or --namespace');
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    const credential = new DefaultAzureCredential();
+    const host = options.namespace.includes('.') ? options.namespace : `${options.namespace}.servicebus.windows.net`;
+    return new EventHubsTransport(
+      new EventHubProducerClient(host, options.rideTopic, credential),
+      new EventHubProducerClient(host, options.fareTopic, credential),
+      host,
+    );
+  }
+
+  async send(batch: OutgoingEvent[]): Promise<void> {
+    for (const [producer, stream] of [[this.rides, 'ride'], [this.fares, 'fare']] as const) {
+      const byKey = new Map<string, string[]>();
+      for (const e of batch) if (e.stream === stream) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e.value]);
+      for (const [partitionKey, bodies] of byKey) {
+        let current = await producer.createBatch({ partitionKey });
+        for (const body of bodies) {
+          if (current.tryAdd({ body })) continue;
+          if (current.count === 0) throw new InfrastructureError('TIPSTREAM_INPUT', `an event of ${body.length} bytes is larger than an Event Hubs batch allows`);
+          await this.sendOne(producer, current);
+          current = await producer.createBatch({ partitionKey });
+          if (!current.tryAdd({ body })) throw new InfrastructureError('TIPSTREAM_INPUT', `an event of ${body.length} bytes is larger than an Event Hubs batch allows`);
+        }
+        if (current.count > 0) await this.sendOne(producer, current);
+      }
+    }
+  }
+
+  private async sendOne(producer: EventHubsProducer, batch: EventHubsBatch): Promise<void> {
+    try {
+      await producer.sendBatch(batch);
+    } catch (cause) {
+      throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `sending to ${this.description} failed`, { cause, retriable: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.rides.close(), this.fares.close()]);
+  }
+}
