@@ -1,0 +1,61 @@
+// A FOIL replay into the real local Kafka: both topics get every event, each ride lands in the
+// same partition number as its fare, and what is read back parses to the contract.
+import { join } from 'node:path';
+import { loadConfig, sharedDataDir } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { KafkaTransport, replay } from '../../generator/index.js';
+import { ensureTopics } from '../../orchestrator/index.js';
+import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+
+const config = loadConfig();
+const bootstrap = config.kafka.bootstrapServers;
+
+it('replays the FOIL samples into two topics of several partitions, each ride beside its fare', async () => {
+  const rideTopic = uniqueName('gen-rides');
+  const fareTopic = uniqueName('gen-fares');
+  await ensureTopics({ ...config, kafka: { ...config.kafka, partitions: 3 } }, [rideTopic, fareTopic]);
+  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
+  try {
+    const summary = await replay(
+      {
+        source: { format: 'foil', input: join(sharedDataDir, 'taxi', 'foil2013'), faresLeadMs: 0, bufferCapacity: 10_000 },
+        faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 },
+        pacing: { kind: 'fast' },
+        batchSize: 50,
+        rideTopic,
+        fareTopic,
+      },
+      transport,
+      createProgress(false),
+    );
+    expect(summary.sent).toEqual({ rides: 108, fares: 108, total: 216 });
+
+    const rides = await readMessages(bootstrap, rideTopic, 108);
+    const fares = await readMessages(bootstrap, fareTopic, 108);
+    expect(rides).toHaveLength(108);
+    expect(fares).toHaveLength(108);
+    expect(new Set(rides.map((r) => r.partition)).size).toBeGreaterThan(1);
+
+    const farePartition = new Map(fares.map((f) => [f.key, f.partition]));
+    for (const ride of rides) expect(farePartition.get(ride.key)).toBe(ride.partition);
+
+    for (const ride of rides) {
+      const value = JSON.parse(ride.value) as Record<string, unknown>;
+      expect(Object.keys(value)).toEqual([
+        'medallion', 'hackLicense', 'vendorId', 'pickupTime', 'dropoffTime', 'rateCode', 'storeAndForwardFlag',
+        'passengerCount', 'tripTimeInSeconds', 'tripDistanceInMiles', 'pickupLon', 'pickupLat', 'dropoffLon', 'dropoffLat',
+      ]);
+      expect(value.pickupTime).toMatch(/^2013-0[12]-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+      expect(ride.key).toBe(`${value.medallion}_${value.hackLicense}_${value.vendorId}`);
+    }
+    for (const fare of fares) {
+      const columns = fare.value.split(',');
+      expect(columns).toHaveLength(11);
+      expect(columns[3]).toMatch(/^2013-0[12]-\d{2} \d{2}:\d{2}:\d{2}$/);
+      expect(fare.key).toBe(columns.slice(0, 3).join('_'));
+    }
+  } finally {
+    await transport.close();
+    await deleteTopics(bootstrap, [rideTopic, fareTopic]).catch(() => undefined);
+  }
+});
