@@ -3,7 +3,7 @@
 import { UserError } from '../common/errors.js';
 import { foilPairs, readLines } from './input.js';
 import { isHeader, parseDebs, parseFoilFare, parseFoilRide, type Parsed } from './parsers.js';
-import { fareEvent, rideEvent, type Fare, type OutgoingEvent, type Ride } from './records.js';
+import { fareEvent, isoTime, rideEvent, tripFileTime, type Fare, type OutgoingEvent, type Ride } from './records.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 
 export type InputFormat = 'foil' | 'debs' | 'synthetic';
@@ -139,36 +139,67 @@ async function* syntheticEvents(options: SourceOptions, report: InputReport): As
   const last = base[base.length - 1]!.ride.pickupTime;
   const hour = 3_600_000;
   const period = (Math.floor((last - first) / hour) + 1) * hour + hour;
-  // One copy's events, ordered once; later copies only shift times and rename medallions.
-  const template: OutgoingEvent[] = [];
+  // One copy's events in time order, each split around what changes between copies (medallion
+  // and times), so a copy is built by concatenation: scale-ups of millions stay cheap.
+  const ordered: Array<{ event: OutgoingEvent; trip: number }> = [];
   const buffer = new ReorderBuffer(Number.MAX_SAFE_INTEGER);
-  for (const trip of base) {
-    buffer.push(rideEvent(trip.ride));
-    buffer.push(fareEvent(trip.fare, options.faresLeadMs));
-  }
-  template.push(...buffer.drain());
-  const copyOf = (event: OutgoingEvent, k: number, trip: { ride: Ride; fare: Fare }): OutgoingEvent => {
-    const shift = k * period;
-    if (event.stream === 'ride') return rideEvent({ ...trip.ride, medallion: `${trip.ride.medallion}-${k}`, pickupTime: trip.ride.pickupTime + shift, dropoffTime: trip.ride.dropoffTime + shift });
-    return fareEvent({ ...trip.fare, medallion: `${trip.fare.medallion}-${k}`, pickupTime: trip.fare.pickupTime + shift }, options.faresLeadMs);
-  };
-  // Map each template event back to its trip (by stream and key + time) to rebuild copies.
-  const tripOf = new Map<string, { ride: Ride; fare: Fare }>();
-  for (const trip of base) tripOf.set(`${trip.ride.medallion}|${trip.ride.hackLicense}|${trip.ride.pickupTime}`, trip);
-  const keyOf = (event: OutgoingEvent) => {
-    const [medallion, hackLicense] = event.key.split('_');
-    return `${medallion}|${hackLicense}|${event.stream === 'fare' ? event.time + options.faresLeadMs : event.time}`;
-  };
+  base.forEach((trip, i) => {
+    buffer.push({ ...rideEvent(trip.ride), key: `${i}` });
+    buffer.push({ ...fareEvent(trip.fare, options.faresLeadMs), key: `${i}` });
+  });
+  for (const event of buffer.drain()) ordered.push({ event, trip: Number(event.key) });
+  const templates = ordered.map(({ event, trip }) => copyTemplate(event.stream, base[trip]!, trip, options.faresLeadMs));
   for (let k = 0; ; k++) {
     const remaining = wanted - report.trips;
     if (remaining <= 0) return;
     // A partial last copy keeps whole trips: the first `remaining` trips by ride time.
-    const allowed = remaining >= base.length ? undefined : new Set(base.slice(0, remaining).map((t) => `${t.ride.medallion}|${t.ride.hackLicense}|${t.ride.pickupTime}`));
-    for (const event of template) {
-      const id = keyOf(event);
-      if (allowed && !allowed.has(id)) continue;
-      yield k === 0 ? event : copyOf(event, k, tripOf.get(id)!);
-    }
-    report.trips += allowed ? allowed.size : base.length;
+    const limit = Math.min(remaining, base.length);
+    const suffix = k === 0 ? '' : `-${k}`;
+    const shift = k * period;
+    for (const template of templates) if (template.trip < limit) yield template.build(suffix, shift);
+    report.trips += limit;
   }
 }
+
+interface CopyTemplate {
+  trip: number;
+  build(suffix: string, shiftMs: number): OutgoingEvent;
+}
+
+/** A ride or fare event that can be rebuilt with a medallion suffix and shifted times. */
+function copyTemplate(stream: 'ride' | 'fare', trip: { ride: Ride; fare: Fare }, index: number, leadMs: number): CopyTemplate {
+  const record = stream === 'ride' ? trip.ride : trip.fare;
+  const keyTail = `_${record.hackLicense}_${record.vendorId}`;
+  if (stream === 'ride') {
+    const json = rideEvent(trip.ride).value;
+    const medallionEnd = json.indexOf('","hackLicense"');
+    const pickupAt = json.indexOf('"pickupTime":"') + 14;
+    const dropoffAt = json.indexOf('"dropoffTime":"') + 15;
+    const [p0, p1, p2, p3] = [json.slice(0, medallionEnd), json.slice(medallionEnd, pickupAt), json.slice(pickupAt + 20, dropoffAt), json.slice(dropoffAt + 20)];
+    const { medallion, pickupTime, dropoffTime } = trip.ride;
+    return {
+      trip: index,
+      build: (suffix, shift) => ({
+        stream,
+        time: pickupTime + shift,
+        key: medallion + suffix + keyTail,
+        value: p0 + suffix + p1 + isoTime(pickupTime + shift) + p2 + isoTime(dropoffTime + shift) + p3,
+      }),
+    };
+  }
+  const csv = fareEvent(trip.fare).value;
+  const medallionEnd = csv.indexOf(',');
+  const timeAt = csv.indexOf(',', csv.indexOf(',', medallionEnd + 1) + 1) + 1;
+  const [p0, p1, p2] = [csv.slice(0, medallionEnd), csv.slice(medallionEnd, timeAt), csv.slice(timeAt + 19)];
+  const { medallion, pickupTime } = trip.fare;
+  return {
+    trip: index,
+    build: (suffix, shift) => ({
+      stream,
+      time: pickupTime + shift - leadMs,
+      key: medallion + suffix + keyTail,
+      value: p0 + suffix + p1 + tripFileTime(pickupTime + shift) + p2,
+    }),
+  };
+}
+
