@@ -72,6 +72,16 @@ export const configSchema = z.strictObject({
     /** A secret: never logged. */
     password: z.string().min(1).optional(),
     tls: boolean,
+    /** `cosmos`: Azure Cosmos DB for Apache Cassandra (port 10350, TLS, no token-aware routing). */
+    profile: z.enum(['cassandra', 'cosmos']),
+  }),
+  /** The relay from the results topic to Cassandra (issue #6). */
+  relay: z.strictObject({
+    consumerGroup: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-"'),
+    /** Writes in flight at once. */
+    concurrency: z.coerce.number().int().min(1).max(1024),
+    /** How long a write may keep failing (Overloaded, timeouts, no host) before the relay gives up. */
+    retryBudgetSeconds: z.coerce.number().min(0).max(86_400),
   }),
   udf: z.strictObject({
     port: port,
@@ -99,6 +109,9 @@ export const configSchema = z.strictObject({
     exactlyOnce: boolean.optional(),
   }),
 });
+
+/** Cosmos DB for Apache Cassandra listens here. */
+export const COSMOS_PORT = 10350;
 
 export type TipstreamConfig = z.infer<typeof configSchema>;
 /** Settings after derived defaults are filled in (addresses follow the stack's ports). */
@@ -153,7 +166,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       localDataCenter: 'datacenter1',
       keyspace: 'newyorktaxi',
       tls: false,
+      profile: 'cassandra',
     },
+    relay: { consumerGroup: 'tipstream-relay', concurrency: 32, retryBudgetSeconds: 120 },
     udf: {
       port: 8090,
       boundaries: resolve(sharedDataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip'),
@@ -222,7 +237,11 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
       restUrl: config.flink.restUrl ?? `http://${host}:${stack.ports.flinkRest}`,
       sqlGatewayUrl: config.flink.sqlGatewayUrl ?? `http://${host}:${stack.ports.sqlGateway}`,
     },
-    cassandra: { ...config.cassandra, port: config.cassandra.port ?? stack.ports.cassandra },
+    cassandra: {
+      ...config.cassandra,
+      port: config.cassandra.port ?? (config.cassandra.profile === 'cosmos' ? COSMOS_PORT : stack.ports.cassandra),
+      tls: config.cassandra.tls || config.cassandra.profile === 'cosmos',
+    },
     udf: { ...config.udf, boundaries: absolute(config.udf.boundaries, cwd) },
     job: {
       ...config.job,

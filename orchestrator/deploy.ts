@@ -50,6 +50,11 @@ async function writeDeployment(config: ResolvedConfig, deployment: Deployment): 
   await writeFile(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
 }
 
+function alreadyExists(err: unknown): boolean {
+  const errors = err instanceof AggregateError ? err.errors : [err];
+  return errors.length > 0 && errors.every((e) => e instanceof Error && /already exists/i.test(e.message));
+}
+
 /** Creates the job's topics that do not exist yet (not possible on Event Hubs: create hubs there). */
 export async function ensureTopics(config: ResolvedConfig, topics: string[]): Promise<string[]> {
   if (config.kafka.connectionString !== undefined) return [];
@@ -57,7 +62,14 @@ export async function ensureTopics(config: ResolvedConfig, topics: string[]): Pr
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) await admin.createTopics({ topics: missing, partitions: config.kafka.partitions, replicas: 1 });
+    for (const topic of missing) {
+      try {
+        await admin.createTopics({ topics: [topic], partitions: config.kafka.partitions, replicas: 1 });
+      } catch (err) {
+        // Another deploy (or generator) may have created it in the meantime: that is fine.
+        if (!alreadyExists(err)) throw err;
+      }
+    }
     return missing;
   } catch (cause) {
     throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `creating topics on Kafka at ${config.kafka.bootstrapServers} failed`, { cause });

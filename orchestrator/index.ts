@@ -6,12 +6,21 @@ import { UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
 import { deployJob, readDeployment } from './deploy.js';
 import { FlinkRestClient } from './flink-rest-client.js';
+import { registerRelayCommands } from './relay-cli.js';
+import { registerStartCommand } from './start.js';
+import { collectJobMetrics, jobMetricsGauges, serveMetrics } from './job-metrics.js';
+import { Registry } from 'prom-client';
+import { PortInUseError } from '../common/errors.js';
 
 export { deployJob, ensureTopics, readDeployment, type Deployment, type DeployOptions } from './deploy.js';
 export { FlinkRestClient, type JobDetails, type JobState } from './flink-rest-client.js';
 export { jobValues, kafkaSecurityOptions, sessionProperties } from './job-values.js';
 export { SqlGatewayClient, SqlGatewaySession, SqlStatementError } from './sql-gateway-client.js';
 export { renderJob } from './sql-template.js';
+export { ResultsTable, clientOptions, isRetriableWriteError, type WindowResult } from './cassandra-store.js';
+export { forEachConcurrently, parseWindowResult, runRelay, withRetry, type RelayCounters, type RelayOptions } from './relay.js';
+export { formatResults } from './relay-cli.js';
+export { collectJobMetrics, jobMetricsGauges, serveMetrics, type JobMetrics } from './job-metrics.js';
 
 const jobFlags: ConfigFlag[] = [
   { flag: 'window', path: 'job.windowSize' },
@@ -28,6 +37,8 @@ const jobFlags: ConfigFlag[] = [
 ];
 
 export function registerOrchestratorCommands(program: Command): void {
+  registerRelayCommands(program);
+  registerStartCommand(program);
   program
     .command('deploy')
     .description('submit the Flink SQL job through the SQL Gateway, wait until it runs, record it')
@@ -108,6 +119,47 @@ export function registerOrchestratorCommands(program: Command): void {
           await flink.waitForState(deployment.jobId, ['CANCELED'], 60_000);
           process.stdout.write(`Job ${deployment.jobId} cancelled.\n`);
         }
+      }),
+    );
+
+  program
+    .command('metrics')
+    .description('malformed rides and fares, records read, results written, late drops and checkpoints of the deployed job')
+    .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
+    .option('--job <id>', 'this job instead of the one recorded by `tipstream deploy`')
+    .option('--json', 'print JSON')
+    .option('--serve', 'keep polling and serve Prometheus text on the metrics port (until Ctrl-C)')
+    .option('--port <port>', 'metrics port for --serve (default 9464)')
+    .option('--interval <seconds>', 'poll interval for --serve (default 5)', '5')
+    .action(
+      action(async (options: { job?: string; json?: boolean; serve?: boolean; interval: string }, command: Command) => {
+        const config = configFor(command, [...jobFlags, { flag: 'port', path: 'metrics.port' }]);
+        const jobId = options.job ?? (await readDeployment(config))?.jobId;
+        if (!jobId) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet (run `tipstream deploy`, or pass --job ID)');
+        const flink = new FlinkRestClient(config.flink.restUrl);
+        if (!options.serve) {
+          const m = await collectJobMetrics(flink, jobId);
+          process.stdout.write(options.json ? `${JSON.stringify(m, null, 2)}\n` : `${Object.entries(m).map(([k, v]) => `${k.padEnd(26)} ${v ?? '-'}`).join('\n')}\n`);
+          return;
+        }
+        const intervalMs = Number(options.interval) * 1000;
+        if (!Number.isFinite(intervalMs) || intervalMs < 1000) throw new UserError('TIPSTREAM_USAGE', `--interval must be a number of seconds, at least 1, got '${options.interval}'`);
+        const registry = new Registry();
+        const gauges = jobMetricsGauges(registry);
+        const server = await serveMetrics(registry, config.host, config.metrics.port).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('the metrics endpoint', config.host, config.metrics.port);
+          throw err;
+        });
+        process.stderr.write(`serving metrics of job ${jobId} at http://${config.host}:${config.metrics.port}/metrics (Ctrl-C stops)\n`);
+        const poll = () => collectJobMetrics(flink, jobId).then(gauges.update, () => gauges.down());
+        await poll();
+        const timer = setInterval(() => void poll(), intervalMs);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        clearInterval(timer);
+        await new Promise((resolve) => server.close(resolve));
       }),
     );
 }

@@ -19,7 +19,24 @@ CREATE TEMPORARY TABLE neighborhoods (
   'gid.connector.http.source.lookup.request.timeout' = ${UDF_REQUEST_TIMEOUT}
 );
 
-CREATE TEMPORARY TABLE dead_letter (
+-- Two sink tables on the one dead-letter topic: each is its own operator in Flink, so its record
+-- count is exactly the malformed rides (or fares) count that `tipstream metrics` reports.
+CREATE TEMPORARY TABLE dead_letter_rides (
+  payload STRING,
+  `stream` STRING,
+  reason STRING,
+  sourcePartition INT,
+  sourceOffset BIGINT,
+  seenAt STRING
+) WITH (
+  'connector' = 'kafka',
+  'topic' = ${DEAD_LETTER_TOPIC},
+  'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
+  ${KAFKA_SECURITY}
+  'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE dead_letter_fares (
   payload STRING,
   `stream` STRING,
   reason STRING,

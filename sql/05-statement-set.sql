@@ -1,15 +1,15 @@
--- One statement set, so the job reads each topic once: two dead-letter branches (their record
--- counts are the malformed_rides and malformed_fares metrics) and the window results.
+-- One statement set, so the job reads each topic once: two dead-letter branches (their sinks'
+-- record counts are the malformed_rides and malformed_fares metrics) and the window results.
 
 EXECUTE STATEMENT SET
 BEGIN
 
-INSERT INTO dead_letter
+INSERT INTO dead_letter_rides
 SELECT payload, 'ride', malformedReason, kafkaPartition, kafkaOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM ride_parsed
 WHERE malformedReason IS NOT NULL;
 
-INSERT INTO dead_letter
+INSERT INTO dead_letter_fares
 SELECT payload, 'fare', malformedReason, kafkaPartition, kafkaOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM fare_parsed
 WHERE malformedReason IS NOT NULL;

@@ -9,12 +9,14 @@ import { action, configFor, type ConfigFlag } from '../common/cli.js';
 import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import { createProgress, type Progress } from '../common/progress.js';
+import { stopApps } from './apps.js';
 import { artifactPaths, resolveArtifacts } from './artifacts.js';
 import { LocalStackProvider } from './local-provider.js';
 import { serviceNames, type ServiceName, type StackProvider } from './types.js';
 
 export type { ServiceName, ServiceStatus, StackEndpoints, StackProvider, StackUpResult } from './types.js';
 export { LocalStackProvider } from './local-provider.js';
+export { runningApp, startApp, stopApp, stopApps, type AppName } from './apps.js';
 export { versions } from './versions.js';
 export { isCacheWarm, resolveArtifacts } from './artifacts.js';
 
@@ -94,6 +96,8 @@ export function registerStackCommands(program: Command): void {
     .action(
       action(async (options: { purge?: boolean }, command: Command) => {
         const config = configFor(command, stackFlags);
+        const apps = await stopApps(config);
+        if (apps.length > 0) process.stdout.write(`Stopped ${apps.join(', ')}.\n`);
         await (await createStackProvider(config)).down();
         if (options.purge) await rm(config.stateDir, { recursive: true, force: true });
         process.stdout.write(`The stack is down${options.purge ? ` and ${config.stateDir} is deleted` : ''}.\n`);

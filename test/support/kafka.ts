@@ -42,8 +42,12 @@ export async function produce(bootstrap: string, topic: string, messages: Array<
   }
 }
 
-/** Reads a topic from the start until `count` messages arrived or the deadline passed. */
-export async function readMessages(bootstrap: string, topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
+/**
+ * Reads a topic from the start until `count` messages arrived or the deadline passed. With
+ * `quietMs`, it then goes on reading until nothing new came for that long, so extra messages
+ * beyond `count` show up in the result.
+ */
+export async function readMessages(bootstrap: string, topic: string, count: number, timeoutMs = 60_000, quietMs = 0): Promise<ReadMessage[]> {
   const consumer = new Consumer({
     groupId: uniqueName('tipstream-test'),
     clientId: 'tipstream-test',
@@ -53,7 +57,7 @@ export async function readMessages(bootstrap: string, topic: string, count: numb
   const messages: ReadMessage[] = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false, maxWaitTime: 500 });
-    const timer = setTimeout(() => void stream.close(), timeoutMs);
+    let timer = setTimeout(() => void stream.close(), timeoutMs);
     try {
       // A consumer-group rebalance may deliver a record again: keep each (partition, offset) once.
       const seen = new Set<string>();
@@ -62,7 +66,11 @@ export async function readMessages(bootstrap: string, topic: string, count: numb
         if (seen.has(id)) continue;
         seen.add(id);
         messages.push({ key: String(message.key ?? ''), value: String(message.value ?? ''), partition: message.partition, offset: message.offset });
-        if (messages.length >= count) break;
+        if (messages.length >= count) {
+          if (quietMs === 0) break;
+          clearTimeout(timer);
+          timer = setTimeout(() => void stream.close(), quietMs);
+        }
       }
     } finally {
       clearTimeout(timer);

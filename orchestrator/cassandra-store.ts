@@ -1,0 +1,175 @@
+// The window results table in Cassandra or Cosmos DB for Apache Cassandra: connection (with the
+// Cosmos profile), schema creation, the prepared upsert and reading rows back. Passwords never
+// reach a log or an error message.
+import cassandra from 'cassandra-driver';
+import type { ResolvedConfig } from '../common/config.js';
+import { InfrastructureError } from '../common/errors.js';
+import { childLogger } from '../common/logger.js';
+
+const log = childLogger('cassandra');
+const { Client, auth, policies, types } = cassandra;
+
+/** A window result as the job writes it to `taxi-neighborhood-stats` (DESIGN.md). */
+export interface WindowResult {
+  windowStart: string;
+  windowEnd: string;
+  neighborhood: string;
+  rideCount: number;
+  totalFareAmount: number;
+  totalTipAmount: number;
+  averageFareAmount: number;
+  averageTipAmount: number;
+  totalDistanceMiles: number;
+  averageTipPerMile: number | null;
+}
+
+export const TABLE = 'neighborhoodstats';
+
+const COLUMNS = [
+  'neighborhood', 'window_end', 'window_start', 'number_of_rides', 'total_fare_amount', 'total_tip_amount',
+  'average_fare_amount', 'average_tip_amount', 'total_distance_miles', 'average_tip_per_mile',
+] as const;
+
+/** Keep-alive and heartbeats under Azure's 4-minute idle timeout. */
+const HEARTBEAT_MS = 60_000;
+
+/** Driver options for the configured database; the Cosmos profile follows Azure's guidance. */
+export function clientOptions(config: ResolvedConfig): cassandra.ClientOptions {
+  const c = config.cassandra;
+  const cosmos = c.profile === 'cosmos';
+  const dcPolicy = new policies.loadBalancing.DCAwareRoundRobinPolicy(c.localDataCenter);
+  return {
+    contactPoints: c.contactPoints,
+    localDataCenter: c.localDataCenter,
+    // Protocol v4: what Cosmos DB speaks, and the newest this driver knows.
+    protocolOptions: { port: c.port, maxVersion: types.protocolVersion.v4 },
+    authProvider: c.username !== undefined ? new auth.PlainTextAuthProvider(c.username, c.password ?? '') : undefined,
+    sslOptions: c.tls ? { rejectUnauthorized: true, minVersion: 'TLSv1.2' } : undefined,
+    policies: {
+      // Token-aware routing does not apply on Cosmos DB; plain DC-aware round robin works on both.
+      loadBalancing: cosmos ? dcPolicy : new policies.loadBalancing.TokenAwarePolicy(dcPolicy),
+      reconnection: new policies.reconnection.ConstantReconnectionPolicy(2_000),
+      // The relay retries with back-off itself; the driver's default retries at once.
+      retry: new policies.retry.FallthroughRetryPolicy(),
+    },
+    pooling: { heartBeatInterval: HEARTBEAT_MS },
+    socketOptions: { keepAlive: true, keepAliveDelay: HEARTBEAT_MS, readTimeout: 12_000, connectTimeout: 5_000 },
+    queryOptions: { consistency: types.consistencies.localQuorum, prepare: true },
+  };
+}
+
+export function describeTarget(config: ResolvedConfig): string {
+  const c = config.cassandra;
+  return `${c.profile === 'cosmos' ? 'Cosmos DB for Apache Cassandra' : 'Cassandra'} at ${c.contactPoints.join(',')}:${c.port}${c.tls ? ' (TLS)' : ''}`;
+}
+
+export class ResultsTable {
+  private constructor(
+    private readonly client: cassandra.Client,
+    readonly keyspace: string,
+    readonly target: string,
+  ) {}
+
+  /** Connects; with `createSchema` creates the keyspace and table when missing. */
+  static async open(config: ResolvedConfig, options: { createSchema: boolean }): Promise<ResultsTable> {
+    const target = describeTarget(config);
+    const client = new Client(clientOptions(config));
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.shutdown().catch(() => undefined);
+      throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `cannot connect to ${target}: ${redact(err, config)}`, { retriable: true });
+    }
+    const table = new ResultsTable(client, config.cassandra.keyspace, target);
+    if (options.createSchema) await table.createSchema(config);
+    return table;
+  }
+
+  private async createSchema(config: ResolvedConfig): Promise<void> {
+    // Cosmos DB ignores the replication settings; one replica fits the local single node.
+    await this.client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS ${this.keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    );
+    await this.client.execute(`CREATE TABLE IF NOT EXISTS ${this.keyspace}.${TABLE} (
+      neighborhood text, window_end timestamp, window_start timestamp,
+      number_of_rides bigint, total_fare_amount double, total_tip_amount double,
+      average_fare_amount double, average_tip_amount double,
+      total_distance_miles double, average_tip_per_mile double,
+      PRIMARY KEY (neighborhood, window_end))`);
+    log.debug({ keyspace: this.keyspace, target: describeTarget(config) }, 'schema ready');
+  }
+
+  /** One idempotent upsert keyed by (neighborhood, window_end). */
+  async upsert(row: WindowResult): Promise<void> {
+    await this.client.execute(
+      `INSERT INTO ${this.keyspace}.${TABLE} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
+      [
+        row.neighborhood, new Date(row.windowEnd), new Date(row.windowStart), types.Long.fromNumber(row.rideCount),
+        row.totalFareAmount, row.totalTipAmount, row.averageFareAmount, row.averageTipAmount,
+        row.totalDistanceMiles, row.averageTipPerMile,
+      ],
+      { prepare: true },
+    );
+  }
+
+  /** Reads rows back, newest window first within each neighborhood. */
+  async read(filter: { neighborhood?: string; since?: Date } = {}): Promise<WindowResult[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.neighborhood !== undefined) {
+      where.push('neighborhood = ?');
+      params.push(filter.neighborhood);
+    }
+    if (filter.since !== undefined) {
+      where.push('window_end > ?');
+      params.push(filter.since);
+    }
+    // Without the partition key, a window filter needs ALLOW FILTERING; the table stays small.
+    const allowFiltering = filter.since !== undefined && filter.neighborhood === undefined ? ' ALLOW FILTERING' : '';
+    const cql = `SELECT ${COLUMNS.join(', ')} FROM ${this.keyspace}.${TABLE}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${allowFiltering}`;
+    const rows: WindowResult[] = [];
+    const stream = this.client.stream(cql, params, { prepare: true, fetchSize: 1000 }) as unknown as AsyncIterable<cassandra.types.Row>;
+    for await (const row of stream) {
+      rows.push({
+        neighborhood: row.get('neighborhood') as string,
+        windowStart: (row.get('window_start') as Date).toISOString(),
+        windowEnd: (row.get('window_end') as Date).toISOString(),
+        rideCount: Number(row.get('number_of_rides')),
+        totalFareAmount: row.get('total_fare_amount') as number,
+        totalTipAmount: row.get('total_tip_amount') as number,
+        averageFareAmount: row.get('average_fare_amount') as number,
+        averageTipAmount: row.get('average_tip_amount') as number,
+        totalDistanceMiles: row.get('total_distance_miles') as number,
+        averageTipPerMile: (row.get('average_tip_per_mile') as number | null) ?? null,
+      });
+    }
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    await this.client.shutdown();
+  }
+}
+
+/** Whether a failed write may succeed later: throttling, timeouts, no host reachable. */
+export function isRetriableWriteError(err: unknown): boolean {
+  if (err instanceof cassandra.errors.NoHostAvailableError || err instanceof cassandra.errors.OperationTimedOutError) return true;
+  if (err instanceof cassandra.errors.ResponseError) {
+    const codes = types.responseErrorCodes;
+    return [codes.overloaded, codes.writeTimeout, codes.unavailableException, codes.readTimeout, codes.isBootstrapping, codes.truncateError].includes(err.code);
+  }
+  return false;
+}
+
+/** Cosmos DB's throttling error may say how long to wait: `RetryAfterMs=N`. */
+export function retryAfterMs(err: unknown): number | undefined {
+  const match = err instanceof Error ? /RetryAfterMs=(\d+)/.exec(err.message) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+/** An error's message with the configured password taken out. */
+export function redact(err: unknown, config: ResolvedConfig): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const secret = config.cassandra.password;
+  return secret ? message.split(secret).join('***') : message;
+}

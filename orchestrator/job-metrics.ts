@@ -1,0 +1,120 @@
+// The pipeline's health from the Flink REST API: malformed rides and fares (the record counts of
+// the two dead-letter sinks), records read per source, results written, late records dropped,
+// checkpoints and job state; exported as Prometheus text by `tipstream metrics --serve`.
+import { createServer, type Server } from 'node:http';
+import { Gauge, Registry } from 'prom-client';
+import { childLogger } from '../common/logger.js';
+import type { FlinkRestClient, JobDetails, JobVertex } from './flink-rest-client.js';
+
+const log = childLogger('metrics');
+
+export interface JobMetrics {
+  jobId: string;
+  state: string;
+  uptimeSeconds: number;
+  malformedRides: number;
+  malformedFares: number;
+  /** Records each source handed on (good and malformed). */
+  ridesRead: number;
+  faresRead: number;
+  /** Window results written to the results topic. */
+  resultsWritten: number;
+  /** Records dropped by the join or window for arriving behind the watermark; null when the job no longer runs. */
+  lateRecordsDropped: number | null;
+  checkpointsCompleted: number;
+  checkpointsFailed: number;
+  lastCheckpointDurationMs: number | null;
+}
+
+/** The vertex whose chain ends in (or starts with) the named table's operator. */
+function vertexOf(job: JobDetails, table: string, role: 'source' | 'sink'): JobVertex | undefined {
+  return job.vertices.find((v) => (role === 'source' ? v.name.startsWith(`Source: ${table}[`) : new RegExp(`(^|-> )${table}\\[\\d+\\]: Writer`).test(v.name)));
+}
+
+/** Late drops, summed over the operators that count them (window aggregates, interval join). */
+async function lateRecordsDropped(flink: FlinkRestClient, job: JobDetails): Promise<number | null> {
+  if (job.state !== 'RUNNING') return null;
+  let total = 0;
+  for (const vertex of job.vertices) {
+    const ids = (await flink.vertexMetricIds(job.jid, vertex.id)).filter((id) => id.endsWith('numLateRecordsDropped'));
+    for (const id of ids) total += (await flink.vertexMetric(job.jid, vertex.id, id)) ?? 0;
+  }
+  return total;
+}
+
+export async function collectJobMetrics(flink: FlinkRestClient, jobId: string): Promise<JobMetrics> {
+  const job = await flink.job(jobId);
+  const checkpoints = await flink.checkpoints(jobId).catch(() => undefined);
+  const read = (table: string, role: 'source' | 'sink', field: 'read-records' | 'write-records') => vertexOf(job, table, role)?.metrics[field] ?? 0;
+  return {
+    jobId,
+    state: job.state,
+    uptimeSeconds: Math.round(job.duration / 1000),
+    malformedRides: read('dead_letter_rides', 'sink', 'read-records'),
+    malformedFares: read('dead_letter_fares', 'sink', 'read-records'),
+    ridesRead: read('ride_source', 'source', 'write-records'),
+    faresRead: read('fare_source', 'source', 'write-records'),
+    resultsWritten: read('neighborhood_stats', 'sink', 'read-records'),
+    lateRecordsDropped: await lateRecordsDropped(flink, job).catch((err: unknown) => {
+      log.warn({ err }, 'late-record counts unavailable');
+      return null;
+    }),
+    checkpointsCompleted: checkpoints?.counts.completed ?? 0,
+    checkpointsFailed: checkpoints?.counts.failed ?? 0,
+    lastCheckpointDurationMs: checkpoints?.latest?.completed?.end_to_end_duration ?? null,
+  };
+}
+
+const JOB_STATES = ['INITIALIZING', 'CREATED', 'RUNNING', 'FAILING', 'FAILED', 'CANCELLING', 'CANCELED', 'FINISHED', 'RESTARTING', 'SUSPENDED', 'RECONCILING'];
+
+/** Prometheus gauges fed from the latest poll. Counts are gauges: Flink owns the running totals. */
+export function jobMetricsGauges(registry: Registry) {
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const g = {
+    malformedRides: gauge('tipstream_malformed_rides_total', 'Malformed rides sent to the dead-letter topic'),
+    malformedFares: gauge('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
+    recordsRead: gauge('tipstream_source_records_total', 'Records read per source', ['stream']),
+    resultsWritten: gauge('tipstream_window_results_total', 'Window results written to the results topic'),
+    late: gauge('tipstream_late_records_dropped_total', 'Records dropped by the join or window for arriving late'),
+    checkpoints: gauge('tipstream_checkpoints_total', 'Checkpoints by outcome', ['outcome']),
+    checkpointDuration: gauge('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
+    state: gauge('tipstream_job_state', '1 for the job state the job is in', ['state']),
+    up: gauge('tipstream_job_metrics_up', '1 when the last poll of the Flink REST API succeeded'),
+  };
+  return {
+    update(m: JobMetrics) {
+      g.malformedRides.set(m.malformedRides);
+      g.malformedFares.set(m.malformedFares);
+      g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
+      g.recordsRead.set({ stream: 'fare' }, m.faresRead);
+      g.resultsWritten.set(m.resultsWritten);
+      if (m.lateRecordsDropped !== null) g.late.set(m.lateRecordsDropped);
+      g.checkpoints.set({ outcome: 'completed' }, m.checkpointsCompleted);
+      g.checkpoints.set({ outcome: 'failed' }, m.checkpointsFailed);
+      if (m.lastCheckpointDurationMs !== null) g.checkpointDuration.set(m.lastCheckpointDurationMs / 1000);
+      for (const state of JOB_STATES) g.state.set({ state }, state === m.state ? 1 : 0);
+      g.up.set(1);
+    },
+    down() {
+      g.up.set(0);
+    },
+  };
+}
+
+/** Serves `registry` as Prometheus text on /metrics. */
+export function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

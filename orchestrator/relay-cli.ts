@@ -1,0 +1,108 @@
+// `tipstream relay` and `tipstream results`.
+import type { Command } from 'commander';
+import { action, configFor, type ConfigFlag } from '../common/cli.js';
+import { parseDurationMs } from '../common/duration.js';
+import { UserError } from '../common/errors.js';
+import { createProgress } from '../common/progress.js';
+import { ResultsTable, type WindowResult } from './cassandra-store.js';
+import { runRelay } from './relay.js';
+
+const cassandraFlags: ConfigFlag[] = [
+  { flag: 'contact-points', path: 'cassandra.contactPoints' },
+  { flag: 'cassandra-port', path: 'cassandra.port' },
+  { flag: 'local-dc', path: 'cassandra.localDataCenter' },
+  { flag: 'keyspace', path: 'cassandra.keyspace' },
+  { flag: 'profile', path: 'cassandra.profile' },
+];
+
+const relayFlags: ConfigFlag[] = [
+  ...cassandraFlags,
+  { flag: 'bootstrap-servers', path: 'kafka.bootstrapServers' },
+  { flag: 'topic', path: 'kafka.statsTopic' },
+  { flag: 'consumer-group', path: 'relay.consumerGroup' },
+  { flag: 'concurrency', path: 'relay.concurrency' },
+  { flag: 'retry-budget', path: 'relay.retryBudgetSeconds' },
+];
+
+function withCassandraOptions(command: Command): Command {
+  return command
+    .option('--contact-points <list>', 'Cassandra hosts, comma-separated (default 127.0.0.1)')
+    .option('--cassandra-port <port>', 'CQL port (default 9042; 10350 with --profile cosmos)')
+    .option('--local-dc <name>', 'local data center; on Cosmos DB the Azure region (default datacenter1)')
+    .option('--keyspace <name>', 'keyspace (default newyorktaxi)')
+    .option('--profile <profile>', 'cassandra (default) or cosmos: TLS, port 10350, no token-aware routing');
+}
+
+/** A fixed-width table of window results, best average tip per mile first. */
+export function formatResults(rows: WindowResult[], limit: number): string {
+  const money = (n: number) => n.toFixed(2);
+  const sorted = [...rows].sort((a, b) => (b.averageTipPerMile ?? -1) - (a.averageTipPerMile ?? -1) || b.rideCount - a.rideCount);
+  const lines = [
+    `${'neighborhood'.padEnd(32)} ${'window end (UTC)'.padEnd(20)} ${'rides'.padStart(6)} ${'avg fare'.padStart(9)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(9)}`,
+    ...sorted.slice(0, limit).map((r) =>
+      `${r.neighborhood.slice(0, 32).padEnd(32)} ${r.windowEnd.replace('T', ' ').slice(0, 19).padEnd(20)} ${String(r.rideCount).padStart(6)} ${money(r.averageFareAmount).padStart(9)} ${money(r.averageTipAmount).padStart(8)} ${(r.averageTipPerMile === null ? '-' : money(r.averageTipPerMile)).padStart(9)}`,
+    ),
+  ];
+  if (sorted.length > limit) lines.push(`(${sorted.length - limit} more rows; --limit to show them)`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerRelayCommands(program: Command): void {
+  withCassandraOptions(
+    program
+      .command('relay')
+      .description('copy window results from the results topic into Cassandra / Cosmos DB (idempotent upserts, offsets committed after the write)'),
+  )
+    .option('--bootstrap-servers <list>', 'Kafka bootstrap servers (default 127.0.0.1:9092)')
+    .option('--topic <name>', 'results topic (default taxi-neighborhood-stats)')
+    .option('--consumer-group <id>', 'Kafka consumer group (default tipstream-relay)')
+    .option('--concurrency <n>', 'writes in flight at once (default 32)')
+    .option('--retry-budget <seconds>', 'how long a write may keep failing before the relay stops (default 120)')
+    .option('--stop-when-idle <duration>', 'stop after this long without a new result, e.g. "10 s" (default: run until Ctrl-C)')
+    .action(
+      action(async (options: { stopWhenIdle?: string }, command: Command) => {
+        const config = configFor(command, relayFlags);
+        const stopWhenIdleMs = options.stopWhenIdle === undefined ? undefined : parseDurationMs(options.stopWhenIdle, '--stop-when-idle');
+        const progress = createProgress();
+        const bar = progress.bar('relayed', 0, ' rows');
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const counters = await runRelay(config, {
+            signal: controller.signal,
+            ...(stopWhenIdleMs === undefined ? {} : { stopWhenIdleMs }),
+            onBatch: (c) => bar.update(c.written, { detail: c.retries ? `${c.retries} retries` : '' }),
+          });
+          bar.stop();
+          process.stdout.write(`relay: ${counters.written} rows written, ${counters.retries} retries, ${counters.rejected} rejected records\n`);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
+    );
+
+  withCassandraOptions(program.command('results').description('read the window results back from Cassandra / Cosmos DB'))
+    .option('--neighborhood <name>', 'only this neighborhood')
+    .option('--since <time>', 'only windows ending after this ISO-8601 time')
+    .option('--limit <n>', 'rows to print (default 20)', '20')
+    .option('--json', 'print every matching row as JSON')
+    .action(
+      action(async (options: { neighborhood?: string; since?: string; limit: string; json?: boolean }, command: Command) => {
+        const config = configFor(command, cassandraFlags);
+        const since = options.since === undefined ? undefined : new Date(options.since);
+        if (since !== undefined && Number.isNaN(since.getTime())) throw new UserError('TIPSTREAM_USAGE', `--since must be an ISO-8601 time, got '${options.since}'`);
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new UserError('TIPSTREAM_USAGE', `--limit must be a positive integer, got '${options.limit}'`);
+        const table = await ResultsTable.open(config, { createSchema: false });
+        try {
+          const rows = await table.read({ ...(options.neighborhood ? { neighborhood: options.neighborhood } : {}), ...(since ? { since } : {}) });
+          process.stdout.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatResults(rows, limit));
+        } finally {
+          await table.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,183 @@
+// `tipstream start` (`npm start`): the whole pipeline on real sample data. Stack up (downloads
+// once), udf-service, replay, bounded deploy, relay into Cassandra, then the results per
+// neighborhood and the malformed counts. The services stay up for exploring until
+// `tipstream stack down`.
+import { Admin } from '@platformatic/kafka';
+import axios from 'axios';
+import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { action, configFor, type ConfigFlag } from '../common/cli.js';
+import type { ResolvedConfig } from '../common/config.js';
+import { InfrastructureError, UserError } from '../common/errors.js';
+import { createProgress, type Progress } from '../common/progress.js';
+import { defaultInputs, KafkaTransport, replay, type InputFormat } from '../generator/index.js';
+import { createStackProvider, runningApp, startApp } from '../stack/index.js';
+import { waitUntil } from '../stack/processes.js';
+import { ResultsTable, type WindowResult } from './cassandra-store.js';
+import { deployJob, ensureTopics } from './deploy.js';
+import { FlinkRestClient } from './flink-rest-client.js';
+import { collectJobMetrics } from './job-metrics.js';
+import { runRelay } from './relay.js';
+
+const startFlags: ConfigFlag[] = [
+  { flag: 'window', path: 'job.windowSize' },
+  { flag: 'boundaries', path: 'udf.boundaries' },
+  { flag: 'name-field', path: 'udf.nameField' },
+  { flag: 'where', path: 'udf.where' },
+];
+
+interface StartOptions {
+  format: InputFormat;
+  input?: string;
+  malformedRate: string;
+  top: string;
+  keepTopics?: boolean;
+}
+
+/** Per neighborhood over all windows of this run: rides, and averages from the window totals. */
+export function neighborhoodTotals(rows: WindowResult[]) {
+  const byName = new Map<string, { neighborhood: string; rides: number; fare: number; tip: number; miles: number }>();
+  for (const r of rows) {
+    const t = byName.get(r.neighborhood) ?? { neighborhood: r.neighborhood, rides: 0, fare: 0, tip: 0, miles: 0 };
+    t.rides += r.rideCount;
+    t.fare += r.totalFareAmount;
+    t.tip += r.totalTipAmount;
+    t.miles += r.totalDistanceMiles;
+    byName.set(r.neighborhood, t);
+  }
+  return [...byName.values()]
+    .map((t) => ({ ...t, averageFare: t.fare / t.rides, averageTip: t.tip / t.rides, tipPerMile: t.miles > 0 ? t.tip / t.miles : null }))
+    .sort((a, b) => (b.tipPerMile ?? -1) - (a.tipPerMile ?? -1));
+}
+
+/** Deletes and re-creates the demo's topics on the local broker, so a second run starts clean. */
+async function freshTopics(config: ResolvedConfig, topics: string[]): Promise<void> {
+  const admin = new Admin({ clientId: 'tipstream-start', bootstrapBrokers: config.kafka.bootstrapServers.split(',') });
+  try {
+    const existing = new Set(await admin.listTopics());
+    const old = topics.filter((t) => existing.has(t));
+    if (old.length > 0) await admin.deleteTopics({ topics: old });
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+  // Deletion completes in the background: creating too early says the topic still exists.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const created = await ensureTopics(config, topics);
+      if (created.length === topics.length || Date.now() > deadline) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await sleep(500);
+  }
+}
+
+async function ensureUdfService(config: ResolvedConfig, progress: Progress): Promise<void> {
+  const ready = () => axios.get(`http://${config.host}:${config.udf.port}/readyz`, { timeout: 2000 }).then((r) => r.status === 200, () => false);
+  if (await ready()) {
+    progress.step(`udf-service already answers on port ${config.udf.port}`);
+    return;
+  }
+  progress.step(`starting the udf-service on port ${config.udf.port} (${config.udf.boundaries})`);
+  const args = ['udf', 'serve', '--boundaries', config.udf.boundaries, '--name-field', config.udf.nameField, '--port', String(config.udf.port)];
+  if (config.udf.where) args.push('--where', config.udf.where);
+  const app = await startApp(config, 'udf-service', args);
+  await waitUntil('the udf-service', ready, 60_000, 300, () => Boolean(app.pid) && process.kill(app.pid, 0));
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the whole pipeline on real sample data and print the results (what `npm start` does)')
+    .option('--format <format>', 'input format: debs (default), foil or synthetic', 'debs')
+    .option('--input <path>', 'trip file(s) (default: the DEBS 2015 sample in ../shared/data)')
+    .option('--window <size>', 'tumbling window (default "1 minute" here)')
+    .option('--malformed-rate <p>', 'share of malformed events injected, to show the dead-letter path', '0.01')
+    .option('--boundaries <path>', 'neighborhood boundaries (default: the Zillow shapefile)')
+    .option('--name-field <field>', 'attribute holding the neighborhood name (default Name)')
+    .option('--where <filter>', "keep only features matching, e.g. 'City=New York'")
+    .option('--top <n>', 'neighborhoods to print', '15')
+    .option('--keep-topics', 'do not delete and re-create the local topics first')
+    .action(
+      action(async (options: StartOptions, command: Command) => {
+        const config = configFor(command, startFlags);
+        if (command.getOptionValueSource('window') !== 'cli' && process.env.TIPSTREAM_JOB_WINDOW_SIZE === undefined) config.job.windowSize = '1 minute';
+        const malformedRate = Number(options.malformedRate);
+        if (!(malformedRate >= 0 && malformedRate < 1)) throw new UserError('TIPSTREAM_USAGE', `--malformed-rate must be a number from 0 to below 1, got '${options.malformedRate}'`);
+        const top = Number(options.top);
+        if (!Number.isInteger(top) || top < 1) throw new UserError('TIPSTREAM_USAGE', `--top must be a positive integer, got '${options.top}'`);
+        if (!['debs', 'foil', 'synthetic'].includes(options.format)) throw new UserError('TIPSTREAM_USAGE', `--format must be debs, foil or synthetic, got '${options.format}'`);
+        const progress = createProgress();
+        const say = (line: string) => process.stdout.write(`${line}\n`);
+
+        say('1/6 local stack (Kafka, Flink with its SQL Gateway, Cassandra)');
+        const stack = await (await createStackProvider(config, progress)).up();
+        say(stack.alreadyUp ? '    already up' : `    up (artifacts ${stack.resolveSeconds.toFixed(0)} s)`);
+
+        say('2/6 udf-service (neighborhood lookup)');
+        await ensureUdfService(config, progress);
+
+        const k = config.kafka;
+        const topics = [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic];
+        say(`3/6 replaying ${options.format} trips into ${k.rideTopic} and ${k.fareTopic}`);
+        if (k.connectionString === undefined && !options.keepTopics) await freshTopics(config, topics);
+        else await ensureTopics(config, topics);
+        const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, ...(k.connectionString ? { connectionString: k.connectionString } : {}) });
+        const summary = await replay(
+          {
+            source: { format: options.format, input: options.input ?? defaultInputs[options.format], faresLeadMs: 0, bufferCapacity: 200_000, ...(options.format === 'synthetic' ? { trips: 100_000 } : {}) },
+            faults: { malformedRate, lateRate: 0, duplicateRate: 0, seed: 2013 },
+            pacing: { kind: 'fast' },
+            batchSize: 1000,
+            rideTopic: k.rideTopic,
+            fareTopic: k.fareTopic,
+          },
+          transport,
+          progress,
+        ).finally(() => transport.close());
+        say(`    ${summary.sent.rides} rides and ${summary.sent.fares} fares sent (${summary.injected.malformedRides} malformed rides and ${summary.injected.malformedFares} malformed fares among them)`);
+
+        say(`4/6 Flink job (bounded, ${config.job.windowSize} windows) through the SQL Gateway`);
+        const deployment = await deployJob({ ...config, job: { ...config.job, consumerGroup: `tipstream-start-${Date.now()}` } }, { bounded: true, jobName: 'tipstream start' }, progress);
+        const flink = new FlinkRestClient(config.flink.restUrl);
+        const finished = await flink.waitForState(deployment.jobId, ['FINISHED', 'FAILED', 'CANCELED'], 600_000);
+        if (finished.state !== 'FINISHED') {
+          throw new InfrastructureError('TIPSTREAM_START', `the job ended ${finished.state}: ${(await flink.rootException(deployment.jobId)) ?? 'no exception recorded'}`);
+        }
+        const metrics = await collectJobMetrics(flink, deployment.jobId);
+        say(`    job ${deployment.jobId} finished: ${metrics.resultsWritten} window results`);
+
+        say(`5/6 relay into ${config.cassandra.keyspace}.neighborhoodstats`);
+        const written = new Map<string, WindowResult>();
+        const counters = await runRelay(config, {
+          consumerGroup: `tipstream-relay-start-${deployment.jobId}`,
+          stopWhenIdleMs: 5_000,
+          onRows: (rows) => rows.forEach((r) => written.set(`${r.neighborhood}|${Date.parse(r.windowEnd)}`, r)),
+        });
+        say(`    ${counters.written} rows written${counters.retries ? ` (${counters.retries} retries)` : ''}`);
+
+        say('6/6 results, read back from Cassandra');
+        const table = await ResultsTable.open(config, { createSchema: false });
+        const rows = await table.read().finally(() => table.close());
+        const thisRun = rows.filter((r) => written.has(`${r.neighborhood}|${Date.parse(r.windowEnd)}`));
+        const totals = neighborhoodTotals(thisRun).filter((t) => t.neighborhood !== 'Unknown');
+        const money = (n: number) => n.toFixed(2).padStart(8);
+        say('');
+        say(`Top ${Math.min(top, totals.length)} neighborhoods by average tip per mile (pickup neighborhood, all ${config.job.windowSize} windows of this run):`);
+        say(`  ${'neighborhood'.padEnd(30)} ${'rides'.padStart(6)} ${'avg fare'.padStart(8)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(8)}`);
+        for (const t of totals.slice(0, top)) {
+          say(`  ${t.neighborhood.slice(0, 30).padEnd(30)} ${String(t.rides).padStart(6)} ${money(t.averageFare)} ${money(t.averageTip)} ${t.tipPerMile === null ? '       -' : money(t.tipPerMile)}`);
+        }
+        say('');
+        say(`Malformed records (Flink's dead-letter counts / injected by the generator): rides ${metrics.malformedRides} / ${summary.injected.malformedRides}, fares ${metrics.malformedFares} / ${summary.injected.malformedFares}; they are in the topic ${k.deadLetterTopic}.`);
+        say('');
+        say(`Flink UI        ${config.flink.restUrl}/#/job/completed/${deployment.jobId}/overview`);
+        say(`Flink metrics   Prometheus text on http://${config.host}:9249/metrics and the next ports up to 9259 (one per Flink process)`);
+        say(`Job metrics     tipstream metrics   (or --serve for Prometheus text on port ${config.metrics.port})`);
+        say('Results         tipstream results --limit 20');
+        const udf = await runningApp(config, 'udf-service');
+        say(`Stop all        tipstream stack down   (stops the stack${udf ? ' and the udf-service' : ''})`);
+      }),
+    );
+}

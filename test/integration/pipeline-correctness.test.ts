@@ -1,0 +1,245 @@
+// The whole Flink job on real trip files: the generator replays them into Kafka, the job joins,
+// enriches through the real udf-service and windows them, and every result row must equal an
+// independent computation made here from the same files and the same boundaries. The test reads
+// the files with its own few lines of parsing, not the generator's parsers, so a parser bug
+// cannot hide itself.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, sharedDataDir, type ResolvedConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { defaultInputs, KafkaTransport, replay, type GeneratorSummary, type InputFormat } from '../../generator/index.js';
+import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient } from '../../orchestrator/index.js';
+import { startUdfService } from '../../udf-service/index.js';
+import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+
+interface Trip {
+  key: string;
+  pickupMs: number;
+  pickupLon: number;
+  pickupLat: number;
+  miles: number;
+}
+interface Payment {
+  key: string;
+  pickupMs: number;
+  fare: number;
+  tip: number;
+}
+interface StatsRow {
+  windowStart: string;
+  windowEnd: string;
+  neighborhood: string;
+  rideCount: number;
+  totalFareAmount: number;
+  totalTipAmount: number;
+  averageFareAmount: number;
+  averageTipAmount: number;
+  totalDistanceMiles: number;
+  averageTipPerMile: number | null;
+}
+
+const baseConfig = loadConfig();
+const bootstrap = baseConfig.kafka.bootstrapServers;
+let service: Awaited<ReturnType<typeof startUdfService>>;
+const createdTopics: string[] = [];
+
+beforeAll(async () => {
+  service = await startUdfService({ boundaries: baseConfig.udf.boundaries, nameField: baseConfig.udf.nameField, where: baseConfig.udf.where, port: 0 });
+});
+afterAll(async () => {
+  await service?.close();
+  await deleteTopics(bootstrap, createdTopics).catch(() => undefined);
+});
+
+const lines = (file: string) => readFileSync(file, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
+const utcMs = (time: string) => Date.parse(`${time.trim().replace(' ', 'T')}Z`);
+
+/** DEBS 2015: one row per trip, ride and fare together, no vendor (the generator's constant). */
+function readDebs(file: string): { rides: Trip[]; fares: Payment[] } {
+  const rides: Trip[] = [];
+  const fares: Payment[] = [];
+  for (const line of lines(file)) {
+    const c = line.split(',');
+    const key = `${c[0]}_${c[1]}_DEBS`;
+    const pickupMs = utcMs(c[2]!);
+    rides.push({ key, pickupMs, miles: Number(c[5]), pickupLon: Number(c[6]), pickupLat: Number(c[7]) });
+    fares.push({ key, pickupMs, fare: Number(c[11]), tip: Number(c[14]) });
+  }
+  return { rides, fares };
+}
+
+/** FOIL 2013: rides and fares in separate files with a header, matched only by the join. */
+function readFoil(folder: string): { rides: Trip[]; fares: Payment[] } {
+  const rides: Trip[] = [];
+  const fares: Payment[] = [];
+  for (const name of readdirSync(folder)) {
+    const rows = lines(join(folder, name)).slice(1).map((line) => line.split(',').map((cell) => cell.trim()));
+    if (name.startsWith('trip_data')) {
+      for (const c of rows) rides.push({ key: `${c[0]}_${c[1]}_${c[2]}`, pickupMs: utcMs(c[5]!), miles: Number(c[9]), pickupLon: Number(c[10]), pickupLat: Number(c[11]) });
+    } else if (name.startsWith('trip_fare')) {
+      for (const c of rows) fares.push({ key: `${c[0]}_${c[1]}_${c[2]}`, pickupMs: utcMs(c[3]!), fare: Number(c[5]), tip: Number(c[8]) });
+    }
+  }
+  return { rides, fares };
+}
+
+/** The job's answer, computed directly: join on key and pickup time, look up, group by window. */
+function expectedStats(input: { rides: Trip[]; fares: Payment[] }, windowMs: number): StatsRow[] {
+  const faresByTrip = new Map<string, Payment[]>();
+  for (const fare of input.fares) {
+    const id = `${fare.key}@${fare.pickupMs}`;
+    faresByTrip.set(id, [...(faresByTrip.get(id) ?? []), fare]);
+  }
+  const groups = new Map<string, { start: number; neighborhood: string; count: number; fare: number; tip: number; miles: number }>();
+  for (const ride of input.rides) {
+    for (const fare of faresByTrip.get(`${ride.key}@${ride.pickupMs}`) ?? []) {
+      const neighborhood = service.index.lookup(ride.pickupLon, ride.pickupLat);
+      const start = Math.floor(ride.pickupMs / windowMs) * windowMs;
+      const id = `${start}|${neighborhood}`;
+      const group = groups.get(id) ?? { start, neighborhood, count: 0, fare: 0, tip: 0, miles: 0 };
+      group.count += 1;
+      group.fare += fare.fare;
+      group.tip += fare.tip;
+      group.miles += ride.miles;
+      groups.set(id, group);
+    }
+  }
+  const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+  return [...groups.values()].map((g) => ({
+    windowStart: iso(g.start),
+    windowEnd: iso(g.start + windowMs),
+    neighborhood: g.neighborhood,
+    rideCount: g.count,
+    totalFareAmount: g.fare,
+    totalTipAmount: g.tip,
+    averageFareAmount: g.fare / g.count,
+    averageTipAmount: g.tip / g.count,
+    totalDistanceMiles: g.miles,
+    averageTipPerMile: g.miles === 0 ? null : g.tip / g.miles,
+  }));
+}
+
+const rowId = (row: StatsRow) => `${row.windowStart} ${row.neighborhood}`;
+
+/** Same rows, no more and no fewer: counts exact, sums and averages within 1e-6. */
+function expectSameStats(actual: StatsRow[], expected: StatsRow[]): void {
+  const byId = new Map(actual.map((row) => [rowId(row), row]));
+  expect(byId.size).toBe(actual.length); // one row per window and neighborhood
+  expect([...byId.keys()].sort()).toEqual(expected.map(rowId).sort());
+  for (const want of expected) {
+    const got = byId.get(rowId(want))!;
+    expect({ id: rowId(got), end: got.windowEnd, rides: got.rideCount }).toEqual({ id: rowId(want), end: want.windowEnd, rides: want.rideCount });
+    for (const field of ['totalFareAmount', 'totalTipAmount', 'averageFareAmount', 'averageTipAmount', 'totalDistanceMiles'] as const) {
+      expect(Math.abs(got[field] - want[field])).toBeLessThan(1e-6);
+    }
+    if (want.averageTipPerMile === null) expect(got.averageTipPerMile).toBeNull();
+    else expect(Math.abs(got.averageTipPerMile! - want.averageTipPerMile)).toBeLessThan(1e-6);
+  }
+}
+
+interface Topics {
+  rideTopic: string;
+  fareTopic: string;
+}
+
+async function replayInto(format: InputFormat, malformedRate = 0): Promise<{ topics: Topics; summary: GeneratorSummary }> {
+  const topics = { rideTopic: uniqueName('rides'), fareTopic: uniqueName('fares') };
+  createdTopics.push(topics.rideTopic, topics.fareTopic);
+  await ensureTopics(baseConfig, Object.values(topics));
+  const transport = new KafkaTransport({ bootstrapServers: bootstrap, ...topics });
+  try {
+    const summary = await replay(
+      {
+        source: { format, input: defaultInputs[format], faresLeadMs: 0, bufferCapacity: 100_000 },
+        faults: { malformedRate, lateRate: 0, duplicateRate: 0, seed: 7 },
+        pacing: { kind: 'fast' },
+        batchSize: 1000,
+        ...topics,
+      },
+      transport,
+      createProgress(false),
+    );
+    expect(summary.input.rowsSkipped).toBe(0);
+    return { topics, summary };
+  } finally {
+    await transport.close();
+  }
+}
+
+/** Runs the job bounded over the topics until it finishes; returns its results and dead letters. */
+async function runJob(topics: Topics, windowSize: string, expectedRows: number, expectedDeadLetters = 0) {
+  const outputs = { deadLetterTopic: uniqueName('dead-letter'), statsTopic: uniqueName('stats') };
+  createdTopics.push(...Object.values(outputs));
+  const config: ResolvedConfig = loadConfig({
+    overrides: {
+      stateDir: mkdtempSync(join(tmpdir(), 'tipstream-correctness-')),
+      job: { udfLookupUrl: `${service.url}/lookup`, windowSize, consumerGroup: uniqueName('correctness') },
+    },
+  });
+  await ensureTopics(config, Object.values(outputs));
+  const deployment = await deployJob(config, { bounded: true, topics: { ...topics, ...outputs }, jobName: `correctness ${windowSize}` }, createProgress(false));
+  const flink = new FlinkRestClient(config.flink.restUrl);
+  await flink.waitForState(deployment.jobId, ['FINISHED'], 300_000);
+  // Once the expected count is in, reading goes on until 5 s pass quietly: an extra row would show.
+  const stats = (await readMessages(bootstrap, outputs.statsTopic, expectedRows, 60_000, 5_000)).map((m) => JSON.parse(m.value) as StatsRow);
+  const deadLetters = expectedDeadLetters === 0 ? [] : await readMessages(bootstrap, outputs.deadLetterTopic, expectedDeadLetters, 60_000, 5_000);
+  return { metrics: await collectJobMetrics(flink, deployment.jobId), stats, deadLetters: deadLetters.map((m) => JSON.parse(m.value) as { stream: string; reason: string; payload: string }) };
+}
+
+describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
+  const input = () => readDebs(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'));
+
+  it('gives exactly the independently computed rows with 1-hour and with 1-minute windows', async () => {
+    const { topics, summary } = await replayInto('debs');
+    expect(summary.sent).toEqual({ rides: 10_004, fares: 10_004, total: 20_008 });
+    const hourly = expectedStats(input(), 3_600_000);
+    const minutely = expectedStats(input(), 60_000);
+    // Every pickup of the sample falls in the first hour of 2013.
+    expect(new Set(hourly.map((row) => row.windowStart))).toEqual(new Set(['2013-01-01T00:00:00Z']));
+    expect(hourly.length).toBeGreaterThan(50);
+    expect(minutely.length).toBeGreaterThan(hourly.length);
+    expect(hourly.reduce((n, row) => n + row.rideCount, 0)).toBe(10_004);
+
+    // Both jobs at once: with parallelism 2 each they fit the TaskManager's 4 slots.
+    const [hourResult, minuteResult] = await Promise.all([runJob(topics, '1 hour', hourly.length), runJob(topics, '1 minute', minutely.length)]);
+    expectSameStats(hourResult.stats, hourly);
+    expectSameStats(minuteResult.stats, minutely);
+  });
+
+  it('dead-letters exactly the injected malformed events and leaves the results unchanged', async () => {
+    const { topics, summary } = await replayInto('debs', 0.02);
+    const injected = summary.injected;
+    expect(injected.malformedRides).toBeGreaterThan(50);
+    expect(injected.malformedFares).toBeGreaterThan(50);
+    const hourly = expectedStats(input(), 3_600_000);
+
+    const result = await runJob(topics, '1 hour', hourly.length, injected.malformedRides + injected.malformedFares);
+    expectSameStats(result.stats, hourly);
+    const byStream = (stream: string) => result.deadLetters.filter((d) => d.stream === stream).length;
+    expect({ ride: byStream('ride'), fare: byStream('fare') }).toEqual({ ride: injected.malformedRides, fare: injected.malformedFares });
+    expect(result.deadLetters.every((d) => d.reason.length > 0 && typeof d.payload === 'string')).toBe(true);
+    // The metrics tipstream reports (from Flink's record counts) equal the generator's summary.
+    expect(result.metrics).toMatchObject({
+      state: 'FINISHED',
+      malformedRides: injected.malformedRides,
+      malformedFares: injected.malformedFares,
+      ridesRead: summary.sent.rides,
+      faresRead: summary.sent.fares,
+      resultsWritten: hourly.length,
+    });
+  });
+});
+
+describe('FOIL 2013 samples (rides and fares in separate, unordered files)', () => {
+  it('gives exactly the independently computed rows with 1-hour windows', async () => {
+    const folder = join(sharedDataDir, 'taxi', 'foil2013');
+    const { topics, summary } = await replayInto('foil');
+    expect(summary.sent).toEqual({ rides: 108, fares: 108, total: 216 });
+    const hourly = expectedStats(readFoil(folder), 3_600_000);
+    expect(hourly.reduce((n, row) => n + row.rideCount, 0)).toBe(108);
+
+    const result = await runJob(topics, '1 hour', hourly.length);
+    expectSameStats(result.stats, hourly);
+  });
+});

@@ -1,0 +1,185 @@
+// The relay on the real Kafka and Cassandra: results land as upserts, a killed relay resumes
+// without loss, and a Cassandra outage is retried through and caught up.
+import { spawn } from 'node:child_process';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import cassandra from 'cassandra-driver';
+import { loadConfig, type ResolvedConfig } from '../../common/config.js';
+import { ensureTopics, ResultsTable, runRelay, type WindowResult } from '../../orchestrator/index.js';
+import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
+
+const base = loadConfig();
+const bootstrap = base.kafka.bootstrapServers;
+const keyspaces: string[] = [];
+const topics: string[] = [];
+
+afterAll(async () => {
+  await deleteTopics(bootstrap, topics).catch(() => undefined);
+  const client = new cassandra.Client({ contactPoints: base.cassandra.contactPoints, localDataCenter: base.cassandra.localDataCenter, protocolOptions: { port: base.cassandra.port } });
+  for (const keyspace of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+  await client.shutdown();
+});
+
+/** A fresh topic and keyspace, and a config pointing at them. */
+async function setup(overrides: Record<string, unknown> = {}): Promise<{ config: ResolvedConfig; topic: string }> {
+  const topic = uniqueName('relay-results');
+  const keyspace = `relay_${uniqueName('t').slice(2).replace(/-/g, '')}`;
+  topics.push(topic);
+  keyspaces.push(keyspace);
+  await ensureTopics(base, [topic]);
+  const config = loadConfig({ overrides: { kafka: { statsTopic: topic }, cassandra: { keyspace }, relay: { consumerGroup: uniqueName('relay') }, ...overrides } });
+  return { config, topic };
+}
+
+/** `count` window results over 25 neighborhoods, one per (neighborhood, minute). */
+function windowResults(count: number): WindowResult[] {
+  return Array.from({ length: count }, (_, i) => {
+    const start = Date.UTC(2013, 0, 1) + Math.floor(i / 25) * 60_000;
+    const rides = 1 + (i % 7);
+    return {
+      windowStart: new Date(start).toISOString(),
+      windowEnd: new Date(start + 60_000).toISOString(),
+      neighborhood: `Neighborhood ${i % 25}`,
+      rideCount: rides,
+      totalFareAmount: rides * 10.5,
+      totalTipAmount: rides * 1.25,
+      averageFareAmount: 10.5,
+      averageTipAmount: 1.25,
+      totalDistanceMiles: i % 11 === 0 ? 0 : rides * 2,
+      averageTipPerMile: i % 11 === 0 ? null : 0.625,
+    };
+  });
+}
+
+const key = (r: WindowResult) => `${r.neighborhood}|${new Date(r.windowEnd).toISOString()}`;
+
+/** Rows so far; none while the relay has not yet created the keyspace. */
+async function rowsSoFar(config: ResolvedConfig): Promise<number> {
+  return tableRows(config).then((rows) => rows.size, () => 0);
+}
+
+async function tableRows(config: ResolvedConfig): Promise<Map<string, WindowResult>> {
+  const table = await ResultsTable.open(config, { createSchema: false });
+  try {
+    return new Map((await table.read()).map((r) => [key(r), r]));
+  } finally {
+    await table.close();
+  }
+}
+
+async function produceResults(topic: string, rows: WindowResult[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    await produce(bootstrap, topic, rows.slice(i, i + 5000).map((r) => ({ key: r.neighborhood, value: JSON.stringify(r) })));
+  }
+}
+
+function expectTableEquals(actual: Map<string, WindowResult>, expected: WindowResult[]): void {
+  expect(actual.size).toBe(new Set(expected.map(key)).size);
+  for (const want of expected) {
+    const got = actual.get(key(want));
+    expect(got).toEqual({ ...want, windowStart: new Date(want.windowStart).toISOString(), windowEnd: new Date(want.windowEnd).toISOString() });
+  }
+}
+
+it('upserts every window result, overwrites a repeated one, and rejects what is not a result', async () => {
+  const { config, topic } = await setup();
+  const rows = windowResults(300);
+  const revised = { ...rows[0]!, rideCount: 99, totalFareAmount: 1 };
+  await produceResults(topic, rows);
+  await produce(bootstrap, topic, [{ value: 'not json' }, { value: JSON.stringify({ neighborhood: 'X' }) }, { key: revised.neighborhood, value: JSON.stringify(revised) }]);
+
+  const counters = await runRelay(config, { stopWhenIdleMs: 3000 });
+  expect(counters).toMatchObject({ written: 301, rejected: 2, retries: 0 });
+  expectTableEquals(await tableRows(config), [revised, ...rows.slice(1)]);
+
+  // A second run of the same group finds every offset committed: nothing to write.
+  expect((await runRelay(config, { stopWhenIdleMs: 3000 })).written).toBe(0);
+});
+
+it('resumes after being killed mid-way: the final table equals an uninterrupted run', async () => {
+  const { config, topic } = await setup({ relay: { consumerGroup: uniqueName('relay-kill'), concurrency: 2 } });
+  const rows = windowResults(20_000);
+  await produceResults(topic, rows);
+  const args = ['bin/tipstream.js', 'relay', '--topic', topic, '--keyspace', config.cassandra.keyspace, '--consumer-group', config.relay.consumerGroup, '--concurrency', '2', '--stop-when-idle', '5 s'];
+
+  // First run: killed (SIGKILL, by its pid) once some rows are in.
+  const first = spawn(process.execPath, args, { stdio: 'ignore' });
+  const exited = new Promise((resolve) => first.once('exit', resolve));
+  const deadline = Date.now() + 120_000;
+  let written = 0;
+  while (written < 2000 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    written = await rowsSoFar(config);
+  }
+  process.kill(first.pid!, 'SIGKILL');
+  await exited;
+  const atKill = (await tableRows(config)).size;
+  expect(atKill).toBeGreaterThan(0);
+  expect(atKill).toBeLessThan(rows.length);
+
+  // Second run: picks up from the committed offsets and finishes.
+  const second = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  second.stdout.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => second.once('exit', resolve));
+  expect(code).toBe(0);
+  expect(out).toMatch(/rows written/);
+  expectTableEquals(await tableRows(config), rows);
+});
+
+/** A TCP proxy in front of Cassandra that can be taken down and brought back. */
+class Outage {
+  private server: Server | undefined;
+  private sockets = new Set<Socket>();
+  port = 0;
+
+  async up(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(base.cassandra.port, base.cassandra.contactPoints[0]);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => this.sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async down(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+it('waits out a Cassandra outage within its retry budget, then writes everything', async () => {
+  // The relay reaches Cassandra through a proxy that is down when it starts and comes back 6 s later.
+  const proxy = new Outage();
+  await proxy.up();
+  await proxy.down();
+  const { config, topic } = await setup({ cassandra: { port: proxy.port }, relay: { consumerGroup: uniqueName('relay-outage'), retryBudgetSeconds: 120 } });
+  const rows = windowResults(3000);
+  await produceResults(topic, rows);
+
+  const relay = runRelay(config, { stopWhenIdleMs: 5000 });
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  await proxy.up();
+  const counters = await relay;
+  await proxy.down();
+  expect(counters.retries).toBeGreaterThan(0);
+  expect(counters.written).toBe(rows.length);
+  expectTableEquals(await tableRows(loadConfig({ overrides: { cassandra: { keyspace: config.cassandra.keyspace } } })), rows);
+});
+
+it('gives up with a clear error, committing nothing, when Cassandra stays away past the budget', async () => {
+  const proxy = new Outage();
+  await proxy.up();
+  await proxy.down();
+  const { config, topic } = await setup({ cassandra: { port: proxy.port }, relay: { consumerGroup: uniqueName('relay-gone'), retryBudgetSeconds: 5 } });
+  await produceResults(topic, windowResults(10));
+  await expect(runRelay(config, { stopWhenIdleMs: 5000 })).rejects.toThrow(/cannot connect to Cassandra at 127\.0\.0\.1:\d+/);
+  // Nothing was committed: a relay that can reach Cassandra writes all ten.
+  const direct = loadConfig({ overrides: { kafka: { statsTopic: topic }, cassandra: { keyspace: config.cassandra.keyspace }, relay: { consumerGroup: config.relay.consumerGroup } } });
+  expect((await runRelay(direct, { stopWhenIdleMs: 3000 })).written).toBe(10);
+});
