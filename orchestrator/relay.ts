@@ -125,6 +125,12 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
     clientId: 'tipstream-relay',
     bootstrapBrokers: config.kafka.bootstrapServers.split(','),
     deserializers: stringDeserializers,
+    // A relay killed without leaving the group is evicted after 10 s, so its restart can join:
+    // with the client's 60 s default the new member's join request timed out first.
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
+    heartbeatInterval: 3_000,
+    requestTimeout: 45_000,
     ...(secure ? { tls: {}, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: config.kafka.connectionString! } } : {}),
   });
   log.info({ topic, groupId, target: table.target }, 'relay starting');

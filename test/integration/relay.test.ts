@@ -27,7 +27,10 @@ async function setup(overrides: Record<string, unknown> = {}): Promise<{ config:
   topics.push(topic);
   keyspaces.push(keyspace);
   await ensureTopics(base, [topic]);
-  const config = loadConfig({ overrides: { kafka: { statsTopic: topic }, cassandra: { keyspace }, relay: { consumerGroup: uniqueName('relay') }, ...overrides } });
+  const { cassandra: cassandraOverrides, relay: relayOverrides, ...rest } = overrides as { cassandra?: object; relay?: object };
+  const config = loadConfig({
+    overrides: { ...rest, kafka: { statsTopic: topic }, cassandra: { keyspace, ...cassandraOverrides }, relay: { consumerGroup: uniqueName('relay'), ...relayOverrides } },
+  });
   return { config, topic };
 }
 
