@@ -17,8 +17,6 @@ export interface JobMetrics {
   /** Records each source handed on (good and malformed). */
   ridesRead: number;
   faresRead: number;
-  /** Window results written to the results topic. */
-  resultsWritten: number;
   /** Records dropped by the join or window for arriving behind the watermark; null when the job no longer runs. */
   lateRecordsDropped: number | null;
   checkpointsCompleted: number;
@@ -54,7 +52,6 @@ export async function collectJobMetrics(flink: FlinkRestClient, jobId: string): 
     malformedFares: read('dead_letter_fares', 'sink', 'read-records'),
     ridesRead: read('ride_source', 'source', 'write-records'),
     faresRead: read('fare_source', 'source', 'write-records'),
-    resultsWritten: read('neighborhood_stats', 'sink', 'read-records'),
     lateRecordsDropped: await lateRecordsDropped(flink, job).catch((err: unknown) => {
       log.warn({ err }, 'late-record counts unavailable');
       return null;
@@ -74,7 +71,6 @@ export function jobMetricsGauges(registry: Registry) {
     malformedRides: gauge('tipstream_malformed_rides_total', 'Malformed rides sent to the dead-letter topic'),
     malformedFares: gauge('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
     recordsRead: gauge('tipstream_source_records_total', 'Records read per source', ['stream']),
-    resultsWritten: gauge('tipstream_window_results_total', 'Window results written to the results topic'),
     late: gauge('tipstream_late_records_dropped_total', 'Records dropped by the join or window for arriving late'),
     checkpoints: gauge('tipstream_checkpoints_total', 'Checkpoints by outcome', ['outcome']),
     checkpointDuration: gauge('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
@@ -87,7 +83,6 @@ export function jobMetricsGauges(registry: Registry) {
       g.malformedFares.set(m.malformedFares);
       g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
       g.recordsRead.set({ stream: 'fare' }, m.faresRead);
-      g.resultsWritten.set(m.resultsWritten);
       if (m.lateRecordsDropped !== null) g.late.set(m.lateRecordsDropped);
       g.checkpoints.set({ outcome: 'completed' }, m.checkpointsCompleted);
       g.checkpoints.set({ outcome: 'failed' }, m.checkpointsFailed);

@@ -55,6 +55,10 @@ export function jobValues(config: ResolvedConfig, options: JobOptions): Record<s
     BOUNDED_MODE: { kind: 'options', value: options.bounded ? { 'scan.bounded.mode': 'latest-offset' } : {} },
     KAFKA_SECURITY: { kind: 'options', value: kafkaSecurityOptions(config), secret: true },
     STATS_DELIVERY: { kind: 'options', value: statsDelivery },
+    // A dead-letter sink whose parallelism differs from the job's cannot be chained behind the
+    // filter that picks malformed rows, so its vertex's records-in is exactly the malformed count
+    // (chained, it would count every row the filter saw).
+    DEAD_LETTER_SINK: { kind: 'options', value: { 'sink.parallelism': job.parallelism === 1 ? '2' : '1' } },
     UDF_LOOKUP_URL: text(job.udfLookupUrl),
     UDF_REQUEST_TIMEOUT: text(String(job.udfRequestTimeoutSeconds)),
   };

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { action, configFor, type ConfigFlag } from '../common/cli.js';
 import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
+import { logger } from '../common/logger.js';
 import { createProgress, type Progress } from '../common/progress.js';
 import { defaultInputs, KafkaTransport, replay, type InputFormat } from '../generator/index.js';
 import { createStackProvider, runningApp, startApp } from '../stack/index.js';
@@ -31,6 +32,7 @@ interface StartOptions {
   input?: string;
   malformedRate: string;
   top: string;
+  minRides: string;
   keepTopics?: boolean;
 }
 
@@ -98,6 +100,7 @@ export function registerStartCommand(program: Command): void {
     .option('--name-field <field>', 'attribute holding the neighborhood name (default Name)')
     .option('--where <filter>', "keep only features matching, e.g. 'City=New York'")
     .option('--top <n>', 'neighborhoods to print', '15')
+    .option('--min-rides <n>', 'rank only neighborhoods with at least this many rides', '10')
     .option('--keep-topics', 'do not delete and re-create the local topics first')
     .action(
       action(async (options: StartOptions, command: Command) => {
@@ -107,7 +110,11 @@ export function registerStartCommand(program: Command): void {
         if (!(malformedRate >= 0 && malformedRate < 1)) throw new UserError('TIPSTREAM_USAGE', `--malformed-rate must be a number from 0 to below 1, got '${options.malformedRate}'`);
         const top = Number(options.top);
         if (!Number.isInteger(top) || top < 1) throw new UserError('TIPSTREAM_USAGE', `--top must be a positive integer, got '${options.top}'`);
+        const minRides = Number(options.minRides);
+        if (!Number.isInteger(minRides) || minRides < 1) throw new UserError('TIPSTREAM_USAGE', `--min-rides must be a positive integer, got '${options.minRides}'`);
         if (!['debs', 'foil', 'synthetic'].includes(options.format)) throw new UserError('TIPSTREAM_USAGE', `--format must be debs, foil or synthetic, got '${options.format}'`);
+        // The steps below tell the story; component logs only for warnings, unless asked for.
+        if (process.env.TIPSTREAM_LOG_LEVEL === undefined) logger.level = 'warn';
         const progress = createProgress();
         const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -146,7 +153,7 @@ export function registerStartCommand(program: Command): void {
           throw new InfrastructureError('TIPSTREAM_START', `the job ended ${finished.state}: ${(await flink.rootException(deployment.jobId)) ?? 'no exception recorded'}`);
         }
         const metrics = await collectJobMetrics(flink, deployment.jobId);
-        say(`    job ${deployment.jobId} finished: ${metrics.resultsWritten} window results`);
+        say(`    job ${deployment.jobId} finished: ${metrics.ridesRead} rides and ${metrics.faresRead} fares read`);
 
         say(`5/6 relay into ${config.cassandra.keyspace}.neighborhoodstats`);
         const written = new Map<string, WindowResult>();
@@ -161,10 +168,10 @@ export function registerStartCommand(program: Command): void {
         const table = await ResultsTable.open(config, { createSchema: false });
         const rows = await table.read().finally(() => table.close());
         const thisRun = rows.filter((r) => written.has(`${r.neighborhood}|${Date.parse(r.windowEnd)}`));
-        const totals = neighborhoodTotals(thisRun).filter((t) => t.neighborhood !== 'Unknown');
+        const totals = neighborhoodTotals(thisRun).filter((t) => t.neighborhood !== 'Unknown' && t.rides >= minRides);
         const money = (n: number) => n.toFixed(2).padStart(8);
         say('');
-        say(`Top ${Math.min(top, totals.length)} neighborhoods by average tip per mile (pickup neighborhood, all ${config.job.windowSize} windows of this run):`);
+        say(`Top ${Math.min(top, totals.length)} pickup neighborhoods by average tip per mile (at least ${minRides} rides; over all ${config.job.windowSize} windows of this run):`);
         say(`  ${'neighborhood'.padEnd(30)} ${'rides'.padStart(6)} ${'avg fare'.padStart(8)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(8)}`);
         for (const t of totals.slice(0, top)) {
           say(`  ${t.neighborhood.slice(0, 30).padEnd(30)} ${String(t.rides).padStart(6)} ${money(t.averageFare)} ${money(t.averageTip)} ${t.tipPerMile === null ? '       -' : money(t.tipPerMile)}`);

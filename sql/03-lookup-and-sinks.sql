@@ -33,6 +33,7 @@ CREATE TEMPORARY TABLE dead_letter_rides (
   'topic' = ${DEAD_LETTER_TOPIC},
   'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
   ${KAFKA_SECURITY}
+  ${DEAD_LETTER_SINK}
   'format' = 'json'
 );
 
@@ -48,6 +49,7 @@ CREATE TEMPORARY TABLE dead_letter_fares (
   'topic' = ${DEAD_LETTER_TOPIC},
   'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
   ${KAFKA_SECURITY}
+  ${DEAD_LETTER_SINK}
   'format' = 'json'
 );
 
