@@ -2,7 +2,7 @@
 // SQL Gateway session, waits until the job runs, and records the deployment in a state file.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import type { ResolvedConfig } from '../common/config.js';
@@ -12,7 +12,7 @@ import type { Progress } from '../common/progress.js';
 import { FlinkRestClient } from './flink-rest-client.js';
 import { jobValues, sessionProperties, type JobOptions } from './job-values.js';
 import { SqlGatewayClient, SqlStatementError } from './sql-gateway-client.js';
-import { renderJob, type RenderedStatement } from './sql-template.js';
+import { renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
 
 const log = childLogger('deploy');
 
@@ -25,6 +25,9 @@ export interface Deployment {
   bounded: boolean;
   topics: { rideTopic: string; fareTopic: string; deadLetterTopic: string; statsTopic: string };
   restoredFrom?: string;
+  /** The job settings it ran with, and a copy of its SQL templates: what `upgrade` rolls back to. */
+  job?: ResolvedConfig['job'];
+  sqlCopy?: string;
 }
 
 export interface DeployOptions extends JobOptions {
@@ -33,6 +36,8 @@ export interface DeployOptions extends JobOptions {
   savepoint?: string;
   /** Wait at most this long for the job to run. */
   timeoutMs?: number;
+  /** Templates from another folder than sql/ (an upgrade's rollback uses the deployed copy). */
+  sqlDir?: string;
 }
 
 export function deploymentFile(config: ResolvedConfig): string {
@@ -86,7 +91,8 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
     statsTopic: options.topics?.statsTopic ?? config.kafka.statsTopic,
   };
   const jobName = options.jobName ?? 'tipstream';
-  const statements = await renderJob(jobValues(config, { ...options, topics }));
+  const sqlDir = options.sqlDir ?? defaultSqlDir;
+  const statements = await renderJob(jobValues(config, { ...options, topics }), sqlDir);
 
   const created = await ensureTopics(config, Object.values(topics));
   if (created.length > 0) progress.step(`created topics ${created.join(', ')} (${config.kafka.partitions} partitions)`);
@@ -120,9 +126,19 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
     bounded: options.bounded,
     topics,
     ...(options.savepoint ? { restoredFrom: options.savepoint } : {}),
+    job: config.job,
+    sqlCopy: await keepSqlCopy(config, jobId, sqlDir),
   };
   await writeDeployment(config, deployment);
   return deployment;
+}
+
+/** Copies the templates a job was deployed from next to its record. */
+async function keepSqlCopy(config: ResolvedConfig, jobId: string, from: string): Promise<string> {
+  const to = join(config.stateDir, 'deployments', jobId, 'sql');
+  await mkdir(to, { recursive: true });
+  await cp(from, to, { recursive: true, filter: (path) => !path.includes('..') });
+  return to;
 }
 
 /** One clear message naming the file and statement, with Flink's own reason. */

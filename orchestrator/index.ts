@@ -8,6 +8,7 @@ import { deployJob, readDeployment } from './deploy.js';
 import { FlinkRestClient } from './flink-rest-client.js';
 import { registerRelayCommands } from './relay-cli.js';
 import { registerStartCommand } from './start.js';
+import { upgradeJob } from './upgrade.js';
 import { collectJobMetrics, jobMetricsGauges, serveMetrics } from './job-metrics.js';
 import { Registry } from 'prom-client';
 import { PortInUseError } from '../common/errors.js';
@@ -20,6 +21,7 @@ export { renderJob } from './sql-template.js';
 export { ResultsTable, clientOptions, isRetriableWriteError, type WindowResult } from './cassandra-store.js';
 export { forEachConcurrently, parseWindowResult, runRelay, withRetry, type RelayCounters, type RelayOptions } from './relay.js';
 export { formatResults } from './relay-cli.js';
+export { upgradeJob, type UpgradeOptions, type UpgradeResult } from './upgrade.js';
 export { collectJobMetrics, jobMetricsGauges, serveMetrics, type JobMetrics } from './job-metrics.js';
 
 const jobFlags: ConfigFlag[] = [
@@ -119,6 +121,27 @@ export function registerOrchestratorCommands(program: Command): void {
           await flink.waitForState(deployment.jobId, ['CANCELED'], 60_000);
           process.stdout.write(`Job ${deployment.jobId} cancelled.\n`);
         }
+      }),
+    );
+
+  program
+    .command('upgrade')
+    .description('stop the running job with a savepoint and start the current SQL and settings from it (refused, with the old job restored, when the state does not fit)')
+    .option('--savepoint-dir <dir>', 'where the savepoint goes (default: the cluster setting)')
+    .option('--window <size>', 'tumbling window size of the new job')
+    .option('--parallelism <n>', 'parallelism of the new job')
+    .option('--checkpoint-interval <interval>', 'checkpoint interval of the new job')
+    .option('--udf-url <url>', 'the udf-service lookup URL of the new job')
+    .option('--sql-gateway <url>', 'SQL Gateway REST address (default http://127.0.0.1:8083)')
+    .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
+    .action(
+      action(async (options: { savepointDir?: string }, command: Command) => {
+        const config = configFor(command, jobFlags);
+        const result = await upgradeJob(config, options.savepointDir ? { savepointDir: options.savepointDir } : {}, createProgress());
+        process.stdout.write(
+          `Job ${result.previous.jobId} stopped with savepoint ${result.savepoint}; job ${result.deployment.jobId} runs from it.\n` +
+            `  Flink UI  ${config.flink.restUrl}/#/job/running/${result.deployment.jobId}/overview\n`,
+        );
       }),
     );
 

@@ -1,0 +1,93 @@
+// Savepoint upgrades on the real stack: an unbounded job reads half of the DEBS sample, is
+// upgraded (stop with savepoint, new settings started from it), reads the rest, and its results
+// equal the independent computation, as an uninterrupted run's do. An upgrade whose SQL drops a
+// stateful operator is refused, and the previous job runs again from the savepoint.
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, sharedDataDir } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { defaultInputs, events, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
+import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, readDeployment, upgradeJob } from '../../orchestrator/index.js';
+import { sqlDir } from '../../orchestrator/sql-template.js';
+import { startUdfService } from '../../udf-service/index.js';
+import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
+import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+
+const base = loadConfig();
+let service: Awaited<ReturnType<typeof startUdfService>>;
+let jobToCancel: string | undefined;
+const topics = { rideTopic: uniqueName('rides'), fareTopic: uniqueName('fares'), deadLetterTopic: uniqueName('dead-letter'), statsTopic: uniqueName('stats') };
+
+beforeAll(async () => {
+  service = await startUdfService({ boundaries: base.udf.boundaries, nameField: base.udf.nameField, where: base.udf.where, port: 0 });
+});
+afterAll(async () => {
+  if (jobToCancel) await new FlinkRestClient(base.flink.restUrl).cancel(jobToCancel).catch(() => undefined);
+  await service?.close();
+  await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
+});
+
+async function send(batch: OutgoingEvent[]): Promise<void> {
+  const transport = new KafkaTransport({ bootstrapServers: base.kafka.bootstrapServers, ...topics });
+  try {
+    for (let i = 0; i < batch.length; i += 1000) await transport.send(batch.slice(i, i + 1000));
+  } finally {
+    await transport.close();
+  }
+}
+
+/** A trip a day later: its watermark closes every window of the sample. */
+function sentinel(): OutgoingEvent[] {
+  const key = 'SENTINEL_SENTINEL_DEBS';
+  const ride = { medallion: 'SENTINEL', hackLicense: 'SENTINEL', vendorId: 'DEBS', pickupTime: '2013-01-02T00:00:00Z', dropoffTime: '2013-01-02T00:01:00Z', rateCode: 1, storeAndForwardFlag: 'N', passengerCount: 1, tripTimeInSeconds: 60, tripDistanceInMiles: 1, pickupLon: -73.98, pickupLat: 40.76, dropoffLon: -73.98, dropoffLat: 40.76 };
+  return [
+    { stream: 'ride', time: 0, key, value: JSON.stringify(ride) },
+    { stream: 'fare', time: 0, key, value: 'SENTINEL,SENTINEL,DEBS,2013-01-02 00:00:00,CSH,5,0,0.5,0,0,5.5' },
+  ];
+}
+
+it('upgrades from a savepoint without losing or doubling anything, and refuses a state-incompatible upgrade', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'tipstream-upgrade-'));
+  const overrides = { stateDir, job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', consumerGroup: uniqueName('upgrade'), idleTimeout: '2 s', checkpointInterval: '2 s' } };
+  const config = loadConfig({ overrides });
+  await ensureTopics(config, Object.values(topics));
+
+  // The sample in pickup-time order, as the generator sends it, split in two halves.
+  const all: OutgoingEvent[] = [];
+  for await (const event of events({ format: 'debs', input: defaultInputs.debs, faresLeadMs: 0, bufferCapacity: 100_000 }, newInputReport())) all.push(event);
+  const half = Math.floor(all.length / 2);
+  await send(all.slice(0, half));
+  const firstHalfRides = all.slice(0, half).filter((e) => e.stream === 'ride').length;
+
+  const first = await deployJob(config, { bounded: false, topics, jobName: 'upgrade-test' }, createProgress(false));
+  jobToCancel = first.jobId;
+  const flink = new FlinkRestClient(config.flink.restUrl);
+  const deadline = Date.now() + 120_000;
+  while ((await collectJobMetrics(flink, first.jobId)).ridesRead < firstHalfRides && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+
+  // A compatible change: a longer udf-service timeout.
+  const upgradedConfig = loadConfig({ overrides: { ...overrides, job: { ...overrides.job, udfRequestTimeoutSeconds: 12 } } });
+  const upgraded = await upgradeJob(upgradedConfig, {}, createProgress(false));
+  jobToCancel = upgraded.deployment.jobId;
+  expect(upgraded.previous.jobId).toBe(first.jobId);
+  expect(upgraded.deployment.restoredFrom).toBe(upgraded.savepoint);
+  expect((await flink.job(first.jobId)).state).toBe('FINISHED');
+
+  await send([...all.slice(half), ...sentinel()]);
+  const expected = expectedStats(readDebs(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv')), 60_000, service.index);
+  const stats = (await readMessages(config.kafka.bootstrapServers, topics.statsTopic, expected.length, 120_000, 8_000)).map((m) => JSON.parse(m.value) as StatsRow);
+  expectSameStats(stats, expected);
+
+  // An incompatible change: the window aggregation (state) is gone from the new SQL.
+  const changed = await mkdtemp(join(tmpdir(), 'tipstream-sql-'));
+  await cp(sqlDir, changed, { recursive: true });
+  const set = join(changed, '05-statement-set.sql');
+  const text = await readFile(set, 'utf8');
+  await writeFile(set, text.slice(0, text.indexOf('INSERT INTO neighborhood_stats')) + 'END;\n');
+  await expect(upgradeJob(upgradedConfig, { sqlDir: changed }, createProgress(false))).rejects.toThrow(/upgrade refused: the new job is not state-compatible/);
+  const restored = await readDeployment(upgradedConfig);
+  jobToCancel = restored!.jobId;
+  expect(restored!.jobId).not.toBe(upgraded.deployment.jobId);
+  expect((await flink.job(restored!.jobId)).state).toBe('RUNNING');
+});
