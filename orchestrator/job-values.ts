@@ -48,7 +48,10 @@ export function jobValues(config: ResolvedConfig, options: JobOptions): Record<s
     BOOTSTRAP_SERVERS: text(config.kafka.bootstrapServers),
     CONSUMER_GROUP: text(job.consumerGroup),
     STARTUP_MODE: text(job.startupMode),
-    IDLE_TIMEOUT: text(flinkDuration(job.idleTimeout, 'job.idleTimeout')),
+    // Bounded, every partition holds all its data from the start, so none is ever quiet; marking a
+    // merely slow one idle (rides wait on lookups, fares do not) let the join's watermark run ahead
+    // with the fares, and the first rides then found their fares already cleaned up.
+    IDLE_TIMEOUT: { kind: 'options', value: options.bounded ? {} : { 'scan.watermark.idle-timeout': flinkDuration(job.idleTimeout, 'job.idleTimeout') } },
     RIDE_WATERMARK_DELAY: { kind: 'interval', value: job.rideWatermarkDelay },
     FARE_WATERMARK_DELAY: { kind: 'interval', value: job.fareWatermarkDelay },
     WINDOW_SIZE: { kind: 'interval', value: job.windowSize },

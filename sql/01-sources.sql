@@ -21,7 +21,7 @@ CREATE TEMPORARY TABLE ride_source (
   'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
   'properties.group.id' = ${CONSUMER_GROUP},
   'scan.startup.mode' = ${STARTUP_MODE},
-  'scan.watermark.idle-timeout' = ${IDLE_TIMEOUT},
+  ${IDLE_TIMEOUT}
   ${BOUNDED_MODE}
   ${KAFKA_SECURITY}
   'format' = 'raw'
@@ -45,7 +45,7 @@ CREATE TEMPORARY TABLE fare_source (
   'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
   'properties.group.id' = ${CONSUMER_GROUP},
   'scan.startup.mode' = ${STARTUP_MODE},
-  'scan.watermark.idle-timeout' = ${IDLE_TIMEOUT},
+  ${IDLE_TIMEOUT}
   ${BOUNDED_MODE}
   ${KAFKA_SECURITY}
   'format' = 'raw'
