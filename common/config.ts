@@ -72,6 +72,8 @@ export const configSchema = z.strictObject({
     /** A secret: never logged. */
     password: z.string().min(1).optional(),
     tls: boolean,
+    /** A PEM file of the CA to trust for TLS (default: the system's CAs, which Cosmos DB needs). */
+    caFile: z.string().min(1).optional(),
     /** `cosmos`: Azure Cosmos DB for Apache Cassandra (port 10350, TLS, no token-aware routing). */
     profile: z.enum(['cassandra', 'cosmos']),
   }),

@@ -1,6 +1,7 @@
 // The window results table in Cassandra or Cosmos DB for Apache Cassandra: connection (with the
 // Cosmos profile), schema creation, the prepared upsert and reading rows back. Passwords never
 // reach a log or an error message.
+import { readFileSync } from 'node:fs';
 import cassandra from 'cassandra-driver';
 import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
@@ -44,7 +45,7 @@ export function clientOptions(config: ResolvedConfig): cassandra.ClientOptions {
     // Protocol v4: what Cosmos DB speaks, and the newest this driver knows.
     protocolOptions: { port: c.port, maxVersion: types.protocolVersion.v4 },
     authProvider: c.username !== undefined ? new auth.PlainTextAuthProvider(c.username, c.password ?? '') : undefined,
-    sslOptions: c.tls ? { rejectUnauthorized: true, minVersion: 'TLSv1.2' } : undefined,
+    sslOptions: c.tls ? { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(c.caFile ? { ca: [readFileSync(c.caFile)] } : {}) } : undefined,
     policies: {
       // Token-aware routing does not apply on Cosmos DB; plain DC-aware round robin works on both.
       loadBalancing: cosmos ? dcPolicy : new policies.loadBalancing.TokenAwarePolicy(dcPolicy),

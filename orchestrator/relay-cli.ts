@@ -13,6 +13,8 @@ const cassandraFlags: ConfigFlag[] = [
   { flag: 'local-dc', path: 'cassandra.localDataCenter' },
   { flag: 'keyspace', path: 'cassandra.keyspace' },
   { flag: 'profile', path: 'cassandra.profile' },
+  { flag: 'username', path: 'cassandra.username' },
+  { flag: 'ca-file', path: 'cassandra.caFile' },
 ];
 
 const relayFlags: ConfigFlag[] = [
@@ -30,7 +32,9 @@ function withCassandraOptions(command: Command): Command {
     .option('--cassandra-port <port>', 'CQL port (default 9042; 10350 with --profile cosmos)')
     .option('--local-dc <name>', 'local data center; on Cosmos DB the Azure region (default datacenter1)')
     .option('--keyspace <name>', 'keyspace (default newyorktaxi)')
-    .option('--profile <profile>', 'cassandra (default) or cosmos: TLS, port 10350, no token-aware routing');
+    .option('--profile <profile>', 'cassandra (default) or cosmos: TLS, port 10350, no token-aware routing')
+    .option('--username <name>', 'user (the Cosmos DB account); the password only from TIPSTREAM_CASSANDRA_PASSWORD')
+    .option('--ca-file <pem>', 'trust this CA for TLS (default: the system CAs)');
 }
 
 /** A fixed-width table of window results, best average tip per mile first. */

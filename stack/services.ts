@@ -129,19 +129,41 @@ function kafkaClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-function cassandraService({ config, artifacts, java }: ServiceContext): LocalService {
+/**
+ * A Cosmos-like Cassandra: client TLS with this keystore and PasswordAuthenticator (whose
+ * `cassandra`/`cassandra` superuser Cassandra creates a few seconds after start).
+ */
+export interface SecureCassandraOptions {
+  dir: string;
+  port: number;
+  storagePort: number;
+  keystore: string;
+  keystorePassword: string;
+  /** PEM of the certificate, for the readiness probe. */
+  caFile: string;
+}
+
+export function cassandraService({ config, artifacts, java }: ServiceContext, secure?: SecureCassandraOptions): LocalService {
   const { host } = config;
-  const { cassandra: port, cassandraStorage: storagePort } = config.stack.ports;
-  const dir = stateFolder(config, 'cassandra');
+  const port = secure?.port ?? config.stack.ports.cassandra;
+  const storagePort = secure?.storagePort ?? config.stack.ports.cassandraStorage;
+  const dir = secure?.dir ?? stateFolder(config, 'cassandra');
+  const logFile = secure ? join(dir, 'cassandra.log') : logFileOf(config, 'cassandra');
   const yamlFile = join(dir, 'cassandra.yaml');
   const logback = join(dir, 'logback.xml');
   return {
     service: 'cassandra',
     address: `${host}:${port}`,
     ports: [port, storagePort],
-    logFile: logFileOf(config, 'cassandra'),
+    logFile,
     async prepare() {
       for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw', 'logs']) await mkdir(join(dir, sub), { recursive: true });
+      const security = secure
+        ? {
+            authenticator: 'PasswordAuthenticator',
+            client_encryption_options: { enabled: true, optional: false, keystore: secure.keystore, keystore_password: secure.keystorePassword, require_client_auth: false },
+          }
+        : {};
       await writeFile(yamlFile, stringifyYaml({
         cluster_name: 'tipstream',
         num_tokens: 1,
@@ -164,6 +186,7 @@ function cassandraService({ config, artifacts, java }: ServiceContext): LocalSer
         concurrent_reads: 8,
         concurrent_writes: 16,
         concurrent_counter_writes: 8,
+        ...security,
       }));
       await writeFile(logback, [
         '<configuration>',
@@ -195,13 +218,16 @@ function cassandraService({ config, artifacts, java }: ServiceContext): LocalSer
       ],
       env: process.env,
       cwd: dir,
-      logFile: logFileOf(config, 'cassandra'),
+      logFile,
     }),
     async probe() {
       const client = new cassandra.Client({
         contactPoints: [`${host}:${port}`],
         localDataCenter: 'datacenter1',
         socketOptions: { connectTimeout: 3000, readTimeout: 5000 },
+        ...(secure
+          ? { sslOptions: { ca: [await readFile(secure.caFile)], rejectUnauthorized: true }, authProvider: new cassandra.auth.PlainTextAuthProvider('cassandra', 'cassandra') }
+          : {}),
       });
       try {
         await client.connect();
