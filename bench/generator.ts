@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../common/config.js';
 import { createProgress } from '../common/progress.js';
-import { defaultInputs, KafkaTransport, WorkerKafkaTransport, replay, type OutgoingEvent, type Transport } from '../generator/index.js';
+import { defaultInputs, KafkaTransport, replay, type OutgoingEvent, type Transport } from '../generator/index.js';
 import { ensureTopics } from '../orchestrator/index.js';
 import { kafkaLibDir } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';
@@ -45,7 +45,7 @@ const anchorTopic = uniqueName('bench-anchor');
 await ensureTopics({ ...config, kafka: { ...config.kafka, partitions } }, [rideTopic, fareTopic, anchorTopic]);
 try {
   const kafkaOptions = { bootstrapServers: bootstrap, rideTopic, fareTopic };
-  const transport = new MeasuringTransport(process.env.BENCH_WORKER === '1' ? new WorkerKafkaTransport(kafkaOptions) : new KafkaTransport(kafkaOptions));
+  const transport = new MeasuringTransport(new KafkaTransport(kafkaOptions));
   const summary = await replay(
     {
       source: { format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 200_000, trips },

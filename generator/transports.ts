@@ -1,7 +1,6 @@
 // Where the events go: Kafka (the local broker, or the Event Hubs Kafka endpoint over SASL_SSL
 // with user $ConnectionString) or Event Hubs over AMQP. Both take batches and report failures
 // as errors naming the address, never the secret.
-import { Worker } from 'node:worker_threads';
 import { compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import type { OutgoingEvent } from './records.js';
@@ -72,63 +71,6 @@ export class KafkaTransport implements Transport {
 
   async close(): Promise<void> {
     await this.producer.close();
-  }
-}
-
-/**
- * KafkaTransport in a worker thread: the same client and settings, with its CPU work off the main
- * thread. Up to `maxInFlight` batches are handed over at once; a worker sends them in order.
- */
-export class WorkerKafkaTransport implements Transport {
-  readonly description: string;
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
-  private readonly inFlight: Array<Promise<void>> = [];
-  private nextId = 0;
-
-  constructor(options: KafkaTransportOptions, private readonly maxInFlight = 3) {
-    this.description = `Kafka at ${options.bootstrapServers}${options.connectionString ? ' (SASL_SSL, PLAIN)' : ''}`;
-    // The worker runs the TypeScript source through tsx, like the CLI does.
-    this.worker = new Worker(new URL('./kafka-worker-entry.js', import.meta.url), { workerData: options });
-    this.worker.on('message', (message: { id?: number; error?: string }) => {
-      if (message.id === undefined) return;
-      const waiter = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      if (message.error) waiter?.reject(new InfrastructureError('TIPSTREAM_UNREACHABLE', message.error, { retriable: true }));
-      else waiter?.resolve();
-    });
-    this.worker.on('error', (err) => {
-      for (const waiter of this.pending.values()) waiter.reject(err);
-      this.pending.clear();
-    });
-  }
-
-  async send(batch: OutgoingEvent[]): Promise<void> {
-    if (batch.length === 0) return;
-    while (this.inFlight.length >= this.maxInFlight) await this.inFlight.shift();
-    const id = this.nextId++;
-    const streams = new Uint8Array(batch.length);
-    const keys: string[] = new Array(batch.length);
-    const values: string[] = new Array(batch.length);
-    batch.forEach((e, i) => {
-      streams[i] = e.stream === 'ride' ? 0 : 1;
-      keys[i] = e.key;
-      values[i] = e.value;
-    });
-    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.worker.postMessage({ id, streams, keys, values }, [streams.buffer]);
-    this.inFlight.push(done);
-    // Sent means handed over; close() waits for every batch to be acknowledged by Kafka.
-    done.catch(() => undefined);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.inFlight.splice(0));
-    await new Promise<void>((resolve) => {
-      this.worker.once('message', () => resolve());
-      this.worker.postMessage('close');
-    });
-    await this.worker.terminate();
   }
 }
 

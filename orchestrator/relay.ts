@@ -14,7 +14,7 @@ import { isRetriableWriteError, redact, ResultsTable, retryAfterMs, type WindowR
 const log = childLogger('relay');
 
 /** Records taken from the stream before their writes start; offsets are committed per batch. */
-const MAX_BATCH = 2000;
+const MAX_BATCH = 5000;
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 
