@@ -1,7 +1,7 @@
 // The five local services: how each is configured, launched and probed for readiness.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import axios from 'axios';
@@ -317,6 +317,13 @@ function flinkServices({ config, artifacts, java }: ServiceContext): LocalServic
     for (const file of ['log4j-console.properties', 'logback-console.xml']) {
       await copyFile(join(artifacts.flinkHome, 'conf', file), join(confDir, file));
     }
+    // The HTTP lookup connector logs every request and response at INFO, a log entry per lookup.
+    await appendFile(join(confDir, 'log4j-console.properties'), [
+      '',
+      'logger.httplookup.name = com.getindata.connectors.http.internal.table.lookup.Slf4JHttpLookupPostRequestCallback',
+      'logger.httplookup.level = WARN',
+      '',
+    ].join('\n'));
     prepared = true;
   };
   const bin = (script: string) => join(artifacts.flinkHome, 'bin', script);
