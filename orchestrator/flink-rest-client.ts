@@ -53,6 +53,17 @@ export class FlinkRestClient {
     return data.find((m) => m.id === metric)?.sum;
   }
 
+  /** Each subtask's current input watermark (ms since the epoch; no watermark yet is Long.MIN_VALUE, returned as null). */
+  async vertexWatermarks(jobId: string, vertexId: string): Promise<Array<number | null>> {
+    const data = await this.get<Array<{ id: string; value: string }>>(`/jobs/${jobId}/vertices/${vertexId}/watermarks`, `reading watermarks of job ${jobId}`);
+    return data
+      .filter((w) => w.id.endsWith('.currentInputWatermark'))
+      .map((w) => {
+        const value = Number(w.value);
+        return Number.isFinite(value) && value > 0 ? value : null;
+      });
+  }
+
   async vertexMetricIds(jobId: string, vertexId: string): Promise<string[]> {
     const data = await this.get<Array<{ id: string }>>(`/jobs/${jobId}/vertices/${vertexId}/metrics`, `listing metrics of job ${jobId}`);
     return data.map((m) => m.id);

@@ -67,7 +67,7 @@ export function registerOrchestratorCommands(program: Command): void {
 
   program
     .command('status')
-    .description('the deployed job: state, uptime, checkpoints, records in and out per operator chain')
+    .description('the deployed job: state, uptime, checkpoints, malformed and late counts, window watermark and its lag, records in and out per operator chain')
     .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
     .option('--json', 'print JSON')
     .action(
@@ -76,8 +76,11 @@ export function registerOrchestratorCommands(program: Command): void {
         const deployment = await readDeployment(config);
         if (!deployment) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet (run `tipstream deploy`)');
         const flink = new FlinkRestClient(config.flink.restUrl);
-        const job = await flink.job(deployment.jobId);
-        const checkpoints = await flink.checkpoints(deployment.jobId).catch(() => undefined);
+        const [job, checkpoints, metrics] = await Promise.all([
+          flink.job(deployment.jobId),
+          flink.checkpoints(deployment.jobId).catch(() => undefined),
+          collectJobMetrics(flink, deployment.jobId),
+        ]);
         const summary = {
           jobId: job.jid,
           state: job.state,
@@ -85,6 +88,11 @@ export function registerOrchestratorCommands(program: Command): void {
           checkpointsCompleted: checkpoints?.counts.completed ?? 0,
           checkpointsFailed: checkpoints?.counts.failed ?? 0,
           lastCheckpointAt: checkpoints?.latest?.completed ? new Date(checkpoints.latest.completed.latest_ack_timestamp).toISOString() : null,
+          malformedRides: metrics.malformedRides,
+          malformedFares: metrics.malformedFares,
+          lateRecordsDropped: metrics.lateRecordsDropped,
+          windowWatermark: metrics.windowWatermark,
+          watermarkLagSeconds: metrics.watermarkLagSeconds,
           vertices: job.vertices.map((v) => ({ name: v.name, recordsIn: v.metrics['read-records'], recordsOut: v.metrics['write-records'] })),
         };
         if (options.json) {
@@ -95,6 +103,8 @@ export function registerOrchestratorCommands(program: Command): void {
           [
             `job ${summary.jobId}: ${summary.state}, up ${summary.uptimeSeconds} s`,
             `checkpoints: ${summary.checkpointsCompleted} completed, ${summary.checkpointsFailed} failed, last ${summary.lastCheckpointAt ?? 'never'}`,
+            `malformed: ${summary.malformedRides} rides, ${summary.malformedFares} fares; late records dropped: ${summary.lateRecordsDropped ?? '-'}`,
+            `windows closed up to: ${summary.windowWatermark ?? '-'}${summary.watermarkLagSeconds === null ? '' : ` (watermark lag ${summary.watermarkLagSeconds} s)`}`,
             ...summary.vertices.map((v) => `  in ${String(v.recordsIn).padStart(9)}  out ${String(v.recordsOut).padStart(9)}  ${v.name.slice(0, 100)}`),
             '',
           ].join('\n'),

@@ -1,6 +1,6 @@
 // The pipeline's health from the Flink REST API: malformed rides and fares (the record counts of
 // the two dead-letter sinks), records read per source, results written, late records dropped,
-// checkpoints and job state; exported as Prometheus text by `tipstream metrics --serve`.
+// checkpoints, the window operator's watermark and job state; exported as Prometheus text by `tipstream metrics --serve`.
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 import { childLogger } from '../common/logger.js';
@@ -22,7 +22,14 @@ export interface JobMetrics {
   checkpointsCompleted: number;
   checkpointsFailed: number;
   lastCheckpointDurationMs: number | null;
+  /** The event time up to which windows have closed (the window operator's lowest input watermark); null when none yet or not running. */
+  windowWatermark: string | null;
+  /** Wall clock minus that watermark: how far results trail real time (for a replay of old trips, mostly the trips' age). */
+  watermarkLagSeconds: number | null;
 }
+
+/** The parts of the REST client the metrics use (a test can stand in for Flink). */
+export type MetricsSource = Pick<FlinkRestClient, 'job' | 'checkpoints' | 'vertexMetricIds' | 'vertexMetric' | 'vertexWatermarks'>;
 
 /** The vertex whose chain ends in (or starts with) the named table's operator. */
 function vertexOf(job: JobDetails, table: string, role: 'source' | 'sink'): JobVertex | undefined {
@@ -30,7 +37,7 @@ function vertexOf(job: JobDetails, table: string, role: 'source' | 'sink'): JobV
 }
 
 /** Late drops, summed over the operators that count them (window aggregates, interval join). */
-async function lateRecordsDropped(flink: FlinkRestClient, job: JobDetails): Promise<number | null> {
+async function lateRecordsDropped(flink: MetricsSource, job: JobDetails): Promise<number | null> {
   if (job.state !== 'RUNNING') return null;
   let total = 0;
   for (const vertex of job.vertices) {
@@ -40,8 +47,22 @@ async function lateRecordsDropped(flink: FlinkRestClient, job: JobDetails): Prom
   return total;
 }
 
-export async function collectJobMetrics(flink: FlinkRestClient, jobId: string): Promise<JobMetrics> {
+/** The lowest input watermark over the subtasks of the window aggregate (the global phase when split in two). */
+async function windowWatermark(flink: MetricsSource, job: JobDetails): Promise<number | null> {
+  if (job.state !== 'RUNNING') return null;
+  const vertex = job.vertices.find((v) => /(?<!Local)WindowAggregate\[/.test(v.name));
+  if (!vertex) return null;
+  const marks = await flink.vertexWatermarks(job.jid, vertex.id);
+  if (marks.length === 0 || marks.some((m) => m === null)) return null;
+  return Math.min(...(marks as number[]));
+}
+
+export async function collectJobMetrics(flink: MetricsSource, jobId: string, now: () => number = Date.now): Promise<JobMetrics> {
   const job = await flink.job(jobId);
+  const watermark = await windowWatermark(flink, job).catch((err: unknown) => {
+    log.warn({ err }, 'watermark unavailable');
+    return null;
+  });
   const checkpoints = await flink.checkpoints(jobId).catch(() => undefined);
   const read = (table: string, role: 'source' | 'sink', field: 'read-records' | 'write-records') => vertexOf(job, table, role)?.metrics[field] ?? 0;
   return {
@@ -59,6 +80,8 @@ export async function collectJobMetrics(flink: FlinkRestClient, jobId: string): 
     checkpointsCompleted: checkpoints?.counts.completed ?? 0,
     checkpointsFailed: checkpoints?.counts.failed ?? 0,
     lastCheckpointDurationMs: checkpoints?.latest?.completed?.end_to_end_duration ?? null,
+    windowWatermark: watermark === null ? null : new Date(watermark).toISOString(),
+    watermarkLagSeconds: watermark === null ? null : Math.round((now() - watermark) / 1000),
   };
 }
 
@@ -74,6 +97,8 @@ export function jobMetricsGauges(registry: Registry) {
     late: gauge('tipstream_late_records_dropped_total', 'Records dropped by the join or window for arriving late'),
     checkpoints: gauge('tipstream_checkpoints_total', 'Checkpoints by outcome', ['outcome']),
     checkpointDuration: gauge('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
+    watermark: gauge('tipstream_window_watermark_seconds', 'Event time (seconds since the epoch) up to which windows have closed'),
+    watermarkLag: gauge('tipstream_watermark_lag_seconds', 'Wall clock minus the window watermark'),
     state: gauge('tipstream_job_state', '1 for the job state the job is in', ['state']),
     up: gauge('tipstream_job_metrics_up', '1 when the last poll of the Flink REST API succeeded'),
   };
@@ -87,6 +112,8 @@ export function jobMetricsGauges(registry: Registry) {
       g.checkpoints.set({ outcome: 'completed' }, m.checkpointsCompleted);
       g.checkpoints.set({ outcome: 'failed' }, m.checkpointsFailed);
       if (m.lastCheckpointDurationMs !== null) g.checkpointDuration.set(m.lastCheckpointDurationMs / 1000);
+      if (m.windowWatermark !== null) g.watermark.set(Date.parse(m.windowWatermark) / 1000);
+      if (m.watermarkLagSeconds !== null) g.watermarkLag.set(m.watermarkLagSeconds);
       for (const state of JOB_STATES) g.state.set({ state }, state === m.state ? 1 : 0);
       g.up.set(1);
     },

@@ -66,6 +66,14 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   const deadline = Date.now() + 120_000;
   while ((await collectJobMetrics(flink, first.jobId)).ridesRead < firstHalfRides && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
 
+  // The window operator's watermark (what `tipstream status` and the metrics report) is inside the first half's event time.
+  const firstHalfTimes = all.slice(0, half).map((e) => e.time);
+  let watermark: string | null = null;
+  while ((watermark = (await collectJobMetrics(flink, first.jobId)).windowWatermark) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  expect(watermark).not.toBeNull();
+  expect(Date.parse(watermark!)).toBeGreaterThan(Math.min(...firstHalfTimes));
+  expect(Date.parse(watermark!)).toBeLessThanOrEqual(Math.max(...firstHalfTimes));
+
   // A compatible change: a longer udf-service timeout.
   const upgradedConfig = loadConfig({ overrides: { ...overrides, job: { ...overrides.job, udfRequestTimeoutSeconds: 12 } } });
   const upgraded = await upgradeJob(upgradedConfig, {}, createProgress(false));

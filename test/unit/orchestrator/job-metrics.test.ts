@@ -1,0 +1,72 @@
+import { Registry } from 'prom-client';
+import type { JobDetails, JobVertex } from '../../../orchestrator/flink-rest-client.js';
+import { collectJobMetrics, jobMetricsGauges, type MetricsSource } from '../../../orchestrator/job-metrics.js';
+
+const vertex = (id: string, name: string, read: number, write: number): JobVertex => ({ id, name, parallelism: 2, status: 'RUNNING', metrics: { 'read-records': read, 'write-records': write } });
+
+// Vertex names as Flink 2.2 prints them for the tipstream job (shortened).
+const job = (state: JobDetails['state']): JobDetails => ({
+  jid: 'j1',
+  name: 'tipstream',
+  state,
+  'start-time': 0,
+  duration: 61_400,
+  vertices: [
+    vertex('v1', 'Source: ride_source[1] -> Calc[2]', 0, 1000),
+    vertex('v2', 'Source: fare_source[5] -> Calc[6]', 0, 990),
+    vertex('v3', 'Calc[3] -> dead_letter_rides[4]: Writer -> dead_letter_rides[4]: Committer', 7, 7),
+    vertex('v4', 'Calc[7] -> dead_letter_fares[8]: Writer', 3, 3),
+    vertex('v5', 'IntervalJoin[9] -> LookupJoin[10] -> LocalWindowAggregate[11]', 1980, 400),
+    vertex('v6', 'GlobalWindowAggregate[12] -> Calc[13] -> neighborhood_stats[14]: Writer', 400, 40),
+  ],
+});
+
+function fakeFlink(state: JobDetails['state'], watermarks: Record<string, Array<number | null>>): MetricsSource & { watermarkCalls: string[] } {
+  const watermarkCalls: string[] = [];
+  return {
+    watermarkCalls,
+    job: async () => job(state),
+    checkpoints: async () => ({ counts: { completed: 4, failed: 1 }, latest: { completed: { latest_ack_timestamp: 5, end_to_end_duration: 1500 } } }),
+    vertexMetricIds: async (_job, id) => (id === 'v5' ? ['0.IntervalJoin[9].numLateRecordsDropped', '0.Calc.numRecordsIn'] : id === 'v6' ? ['1.GlobalWindowAggregate[12].numLateRecordsDropped'] : []),
+    vertexMetric: async (_job, id) => (id === 'v5' ? 2 : 5),
+    vertexWatermarks: async (_job, id) => {
+      watermarkCalls.push(id);
+      return watermarks[id] ?? [];
+    },
+  };
+}
+
+describe('job metrics from the Flink REST API', () => {
+  it('counts malformed records at the dead-letter sinks, reads per source, and late drops over all operators', async () => {
+    const m = await collectJobMetrics(fakeFlink('RUNNING', {}), 'j1');
+    expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, ridesRead: 1000, faresRead: 990, lateRecordsDropped: 7, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500 });
+  });
+
+  it("takes the global window aggregate's lowest subtask watermark, and its lag behind the clock", async () => {
+    const flink = fakeFlink('RUNNING', { v6: [Date.parse('2013-01-01T00:10:00Z'), Date.parse('2013-01-01T00:07:00Z')], v5: [1, 1] });
+    const m = await collectJobMetrics(flink, 'j1', () => Date.parse('2013-01-01T00:09:00Z'));
+    expect(flink.watermarkCalls).toEqual(['v6']);
+    expect(m.windowWatermark).toBe('2013-01-01T00:07:00.000Z');
+    expect(m.watermarkLagSeconds).toBe(120);
+  });
+
+  it('reports no watermark while a subtask has none yet, or when the job no longer runs', async () => {
+    expect((await collectJobMetrics(fakeFlink('RUNNING', { v6: [Date.parse('2013-01-01T00:10:00Z'), null] }), 'j1')).windowWatermark).toBeNull();
+    const finished = await collectJobMetrics(fakeFlink('FINISHED', { v6: [5] }), 'j1');
+    expect(finished).toMatchObject({ windowWatermark: null, watermarkLagSeconds: null, lateRecordsDropped: null, malformedRides: 7 });
+  });
+
+  it('exports the poll as Prometheus gauges', async () => {
+    const registry = new Registry();
+    const gauges = jobMetricsGauges(registry);
+    gauges.update(await collectJobMetrics(fakeFlink('RUNNING', { v6: [Date.parse('2013-01-01T00:07:00Z')] }), 'j1', () => Date.parse('2013-01-01T00:08:00Z')));
+    const text = await registry.metrics();
+    expect(text).toMatch(/^tipstream_malformed_rides_total 7$/m);
+    expect(text).toMatch(/^tipstream_source_records_total\{stream="fare"\} 990$/m);
+    expect(text).toMatch(/^tipstream_window_watermark_seconds 1356998820$/m);
+    expect(text).toMatch(/^tipstream_watermark_lag_seconds 60$/m);
+    expect(text).toMatch(/^tipstream_job_state\{state="RUNNING"\} 1$/m);
+    gauges.down();
+    expect(await registry.metrics()).toMatch(/^tipstream_job_metrics_up 0$/m);
+  });
+});
