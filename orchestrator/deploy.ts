@@ -12,7 +12,7 @@ import type { Progress } from '../common/progress.js';
 import { FlinkRestClient } from './flink-rest-client.js';
 import { jobValues, sessionProperties, type JobOptions } from './job-values.js';
 import { SqlGatewayClient, SqlStatementError } from './sql-gateway-client.js';
-import { renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
+import { flinkDuration, renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
 
 const log = childLogger('deploy');
 
@@ -83,6 +83,14 @@ export async function ensureTopics(config: ResolvedConfig, topics: string[]): Pr
   }
 }
 
+const MIN_SAFE_IDLE_MS = 10_000;
+
+function idleTimeoutMs(text: string): number {
+  const [amount, unit] = flinkDuration(text, 'job.idleTimeout').split(' ');
+  const factor: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Number(amount) * factor[unit!]!;
+}
+
 export async function deployJob(config: ResolvedConfig, options: DeployOptions, progress: Progress): Promise<Deployment> {
   const topics = {
     rideTopic: options.topics?.rideTopic ?? config.kafka.rideTopic,
@@ -93,6 +101,12 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
   const jobName = options.jobName ?? 'tipstream';
   const sqlDir = options.sqlDir ?? defaultSqlDir;
   const statements = await renderJob(jobValues(config, { ...options, topics }), sqlDir);
+  const idleMs = idleTimeoutMs(config.job.idleTimeout);
+  if (!options.bounded && idleMs < MIN_SAFE_IDLE_MS) {
+    // Seen on a cold stack with 2 s: one source was idle while still starting, the other's watermark
+    // ran ahead, and the interval join dropped most of the late starter's trips without a count.
+    log.warn({ idleTimeout: config.job.idleTimeout }, `job.idleTimeout ${config.job.idleTimeout} is short: a source that takes longer to start (or stalls) is treated as idle, the other stream's watermark runs ahead and the join drops its trips; ${MIN_SAFE_IDLE_MS / 1000} s or more is safer`);
+  }
 
   const created = await ensureTopics(config, Object.values(topics));
   if (created.length > 0) progress.step(`created topics ${created.join(', ')} (${config.kafka.partitions} partitions)`);

@@ -67,7 +67,7 @@ export function registerOrchestratorCommands(program: Command): void {
 
   program
     .command('status')
-    .description('the deployed job: state, uptime, checkpoints, malformed and late counts, window watermark and its lag, records in and out per operator chain')
+    .description('the deployed job: state, uptime, checkpoints, malformed, joined and late counts, window watermark and its lag, records in and out per operator chain')
     .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
     .option('--json', 'print JSON')
     .action(
@@ -90,6 +90,7 @@ export function registerOrchestratorCommands(program: Command): void {
           lastCheckpointAt: checkpoints?.latest?.completed ? new Date(checkpoints.latest.completed.latest_ack_timestamp).toISOString() : null,
           malformedRides: metrics.malformedRides,
           malformedFares: metrics.malformedFares,
+          tripsJoined: metrics.tripsJoined,
           lateRecordsDropped: metrics.lateRecordsDropped,
           windowWatermark: metrics.windowWatermark,
           watermarkLagSeconds: metrics.watermarkLagSeconds,
@@ -103,7 +104,7 @@ export function registerOrchestratorCommands(program: Command): void {
           [
             `job ${summary.jobId}: ${summary.state}, up ${summary.uptimeSeconds} s`,
             `checkpoints: ${summary.checkpointsCompleted} completed, ${summary.checkpointsFailed} failed, last ${summary.lastCheckpointAt ?? 'never'}`,
-            `malformed: ${summary.malformedRides} rides, ${summary.malformedFares} fares; late records dropped: ${summary.lateRecordsDropped ?? '-'}`,
+            `malformed: ${summary.malformedRides} rides, ${summary.malformedFares} fares; trips joined: ${summary.tripsJoined ?? '-'}; late records dropped: ${summary.lateRecordsDropped ?? '-'}`,
             `windows closed up to: ${summary.windowWatermark ?? '-'}${summary.watermarkLagSeconds === null ? '' : ` (watermark lag ${summary.watermarkLagSeconds} s)`}`,
             ...summary.vertices.map((v) => `  in ${String(v.recordsIn).padStart(9)}  out ${String(v.recordsOut).padStart(9)}  ${v.name.slice(0, 100)}`),
             '',

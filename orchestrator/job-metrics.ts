@@ -1,5 +1,5 @@
 // The pipeline's health from the Flink REST API: malformed rides and fares (the record counts of
-// the two dead-letter sinks), records read per source, results written, late records dropped,
+// the two dead-letter sinks), records read per source, trips joined, late records dropped,
 // checkpoints, the window operator's watermark and job state; exported as Prometheus text by `tipstream metrics --serve`.
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
@@ -17,7 +17,9 @@ export interface JobMetrics {
   /** Records each source handed on (good and malformed). */
   ridesRead: number;
   faresRead: number;
-  /** Records dropped by the join or window for arriving behind the watermark; null when the job no longer runs. */
+  /** Rides that met their fare in the interval join (each becomes one trip in a window); null when the job no longer runs. */
+  tripsJoined: number | null;
+  /** Records dropped by the window for arriving behind the watermark; null when the job no longer runs. */
   lateRecordsDropped: number | null;
   checkpointsCompleted: number;
   checkpointsFailed: number;
@@ -36,15 +38,33 @@ function vertexOf(job: JobDetails, table: string, role: 'source' | 'sink'): JobV
   return job.vertices.find((v) => (role === 'source' ? v.name.startsWith(`Source: ${table}[`) : new RegExp(`(^|-> )${table}\\[\\d+\\]: Writer`).test(v.name)));
 }
 
-/** Late drops, summed over the operators that count them (window aggregates, interval join). */
+/** '1.GlobalWindowAggregate[12].numLateRecordsDropped' → 'GlobalWindowAggregate[12].numLateRecordsDropped'. */
+const operatorMetric = (subtaskMetricId: string) => subtaskMetricId.replace(/^\d+\./, '');
+
+/** Late drops, summed over the operators that count them (the window aggregates; the SQL interval join counts none). */
 async function lateRecordsDropped(flink: MetricsSource, job: JobDetails): Promise<number | null> {
   if (job.state !== 'RUNNING') return null;
   let total = 0;
   for (const vertex of job.vertices) {
-    const ids = (await flink.vertexMetricIds(job.jid, vertex.id)).filter((id) => id.endsWith('numLateRecordsDropped'));
-    for (const id of ids) total += (await flink.vertexMetric(job.jid, vertex.id, id)) ?? 0;
+    // A vertex lists its metrics per subtask ('0.X', '1.X'); the subtask aggregate takes the bare name.
+    const names = new Set((await flink.vertexMetricIds(job.jid, vertex.id)).filter((id) => id.endsWith('.numLateRecordsDropped')).map(operatorMetric));
+    for (const name of names) total += (await flink.vertexMetric(job.jid, vertex.id, name)) ?? 0;
   }
   return total;
+}
+
+/**
+ * Trips out of the interval join. Flink's SQL interval join drops a row that arrives behind the
+ * watermark without counting it, so `ridesRead - malformedRides - tripsJoined` (rides without a fare,
+ * or dropped) is the number to watch.
+ */
+async function tripsJoined(flink: MetricsSource, job: JobDetails): Promise<number | null> {
+  if (job.state !== 'RUNNING') return null;
+  const vertex = job.vertices.find((v) => /(^|-> )IntervalJoin\[\d+\]/.test(v.name));
+  if (!vertex) return null;
+  const id = (await flink.vertexMetricIds(job.jid, vertex.id)).find((m) => /^\d+\.IntervalJoin\[\d+\]\.numRecordsOut$/.test(m));
+  if (!id) return null;
+  return (await flink.vertexMetric(job.jid, vertex.id, operatorMetric(id))) ?? null;
 }
 
 /** The lowest input watermark over the subtasks of the window aggregate (the global phase when split in two). */
@@ -73,6 +93,10 @@ export async function collectJobMetrics(flink: MetricsSource, jobId: string, now
     malformedFares: read('dead_letter_fares', 'sink', 'read-records'),
     ridesRead: read('ride_source', 'source', 'write-records'),
     faresRead: read('fare_source', 'source', 'write-records'),
+    tripsJoined: await tripsJoined(flink, job).catch((err: unknown) => {
+      log.warn({ err }, 'join counts unavailable');
+      return null;
+    }),
     lateRecordsDropped: await lateRecordsDropped(flink, job).catch((err: unknown) => {
       log.warn({ err }, 'late-record counts unavailable');
       return null;
@@ -94,7 +118,8 @@ export function jobMetricsGauges(registry: Registry) {
     malformedRides: gauge('tipstream_malformed_rides_total', 'Malformed rides sent to the dead-letter topic'),
     malformedFares: gauge('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
     recordsRead: gauge('tipstream_source_records_total', 'Records read per source', ['stream']),
-    late: gauge('tipstream_late_records_dropped_total', 'Records dropped by the join or window for arriving late'),
+    joined: gauge('tipstream_trips_joined_total', 'Rides that met their fare in the interval join'),
+    late: gauge('tipstream_late_records_dropped_total', 'Records dropped by the window for arriving late'),
     checkpoints: gauge('tipstream_checkpoints_total', 'Checkpoints by outcome', ['outcome']),
     checkpointDuration: gauge('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
     watermark: gauge('tipstream_window_watermark_seconds', 'Event time (seconds since the epoch) up to which windows have closed'),
@@ -108,6 +133,7 @@ export function jobMetricsGauges(registry: Registry) {
       g.malformedFares.set(m.malformedFares);
       g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
       g.recordsRead.set({ stream: 'fare' }, m.faresRead);
+      if (m.tripsJoined !== null) g.joined.set(m.tripsJoined);
       if (m.lateRecordsDropped !== null) g.late.set(m.lateRecordsDropped);
       g.checkpoints.set({ outcome: 'completed' }, m.checkpointsCompleted);
       g.checkpoints.set({ outcome: 'failed' }, m.checkpointsFailed);

@@ -49,7 +49,7 @@ function sentinel(): OutgoingEvent[] {
 
 it('upgrades from a savepoint without losing or doubling anything, and refuses a state-incompatible upgrade', async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'tipstream-upgrade-'));
-  const overrides = { stateDir, job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', consumerGroup: uniqueName('upgrade'), idleTimeout: '2 s', checkpointInterval: '2 s' } };
+  const overrides = { stateDir, job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', consumerGroup: uniqueName('upgrade'), idleTimeout: '10 s', checkpointInterval: '2 s' } };
   const config = loadConfig({ overrides });
   await ensureTopics(config, Object.values(topics));
 
@@ -73,6 +73,13 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   expect(watermark).not.toBeNull();
   expect(Date.parse(watermark!)).toBeGreaterThan(Math.min(...firstHalfTimes));
   expect(Date.parse(watermark!)).toBeLessThanOrEqual(Math.max(...firstHalfTimes));
+  // Every ride met its fare in the join, and nothing arrived behind the watermark (a trip dropped
+  // there would be missing from the results). A 2 s idle timeout failed the first on a cold stack:
+  // one source went idle while still starting, the other's watermark ran ahead, and the join
+  // silently dropped most of the late starter's trips.
+  const beforeUpgrade = await collectJobMetrics(flink, first.jobId);
+  expect(beforeUpgrade.tripsJoined).toBe(firstHalfRides);
+  expect(beforeUpgrade.lateRecordsDropped).toBe(0);
 
   // A compatible change: a longer udf-service timeout.
   const upgradedConfig = loadConfig({ overrides: { ...overrides, job: { ...overrides.job, udfRequestTimeoutSeconds: 12 } } });
@@ -85,6 +92,7 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   await send([...all.slice(half), ...sentinel()]);
   const expected = expectedStats(readDebs(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv')), 60_000, service.index);
   const stats = (await readMessages(config.kafka.bootstrapServers, topics.statsTopic, expected.length, 120_000, 8_000)).map((m) => JSON.parse(m.value) as StatsRow);
+  expect((await collectJobMetrics(flink, upgraded.deployment.jobId)).lateRecordsDropped).toBe(0);
   expectSameStats(stats, expected);
 
   // An incompatible change: the window aggregation (state) is gone from the new SQL.

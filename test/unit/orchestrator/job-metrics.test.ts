@@ -27,8 +27,9 @@ function fakeFlink(state: JobDetails['state'], watermarks: Record<string, Array<
     watermarkCalls,
     job: async () => job(state),
     checkpoints: async () => ({ counts: { completed: 4, failed: 1 }, latest: { completed: { latest_ack_timestamp: 5, end_to_end_duration: 1500 } } }),
-    vertexMetricIds: async (_job, id) => (id === 'v5' ? ['0.IntervalJoin[9].numLateRecordsDropped', '0.Calc.numRecordsIn'] : id === 'v6' ? ['1.GlobalWindowAggregate[12].numLateRecordsDropped'] : []),
-    vertexMetric: async (_job, id) => (id === 'v5' ? 2 : 5),
+    vertexMetricIds: async (_job, id) =>
+      id === 'v5' ? ['0.IntervalJoin[9].numRecordsIn', '0.IntervalJoin[9].numRecordsOut', '1.LookupJoin[10].numRecordsOut'] : id === 'v6' ? ['0.GlobalWindowAggregate[12].numLateRecordsDropped', '1.GlobalWindowAggregate[12].numLateRecordsDropped'] : [],
+    vertexMetric: async (_job, id, metric) => ({ 'IntervalJoin[9].numRecordsOut': 985, 'IntervalJoin[9].numRecordsIn': 1990, 'GlobalWindowAggregate[12].numLateRecordsDropped': 5 } as Record<string, number>)[metric] ?? (id === 'v0' ? 1 : undefined),
     vertexWatermarks: async (_job, id) => {
       watermarkCalls.push(id);
       return watermarks[id] ?? [];
@@ -37,9 +38,9 @@ function fakeFlink(state: JobDetails['state'], watermarks: Record<string, Array<
 }
 
 describe('job metrics from the Flink REST API', () => {
-  it('counts malformed records at the dead-letter sinks, reads per source, and late drops over all operators', async () => {
+  it('counts malformed records at the dead-letter sinks, reads per source, trips out of the join, and late drops', async () => {
     const m = await collectJobMetrics(fakeFlink('RUNNING', {}), 'j1');
-    expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, ridesRead: 1000, faresRead: 990, lateRecordsDropped: 7, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500 });
+    expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, ridesRead: 1000, faresRead: 990, tripsJoined: 985, lateRecordsDropped: 5, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500 });
   });
 
   it("takes the global window aggregate's lowest subtask watermark, and its lag behind the clock", async () => {
@@ -53,7 +54,7 @@ describe('job metrics from the Flink REST API', () => {
   it('reports no watermark while a subtask has none yet, or when the job no longer runs', async () => {
     expect((await collectJobMetrics(fakeFlink('RUNNING', { v6: [Date.parse('2013-01-01T00:10:00Z'), null] }), 'j1')).windowWatermark).toBeNull();
     const finished = await collectJobMetrics(fakeFlink('FINISHED', { v6: [5] }), 'j1');
-    expect(finished).toMatchObject({ windowWatermark: null, watermarkLagSeconds: null, lateRecordsDropped: null, malformedRides: 7 });
+    expect(finished).toMatchObject({ windowWatermark: null, watermarkLagSeconds: null, tripsJoined: null, lateRecordsDropped: null, malformedRides: 7 });
   });
 
   it('exports the poll as Prometheus gauges', async () => {
@@ -63,6 +64,7 @@ describe('job metrics from the Flink REST API', () => {
     const text = await registry.metrics();
     expect(text).toMatch(/^tipstream_malformed_rides_total 7$/m);
     expect(text).toMatch(/^tipstream_source_records_total\{stream="fare"\} 990$/m);
+    expect(text).toMatch(/^tipstream_trips_joined_total 985$/m);
     expect(text).toMatch(/^tipstream_window_watermark_seconds 1356998820$/m);
     expect(text).toMatch(/^tipstream_watermark_lag_seconds 60$/m);
     expect(text).toMatch(/^tipstream_job_state\{state="RUNNING"\} 1$/m);
