@@ -68,6 +68,15 @@ function unzippedCsv(path: string): Readable {
   return out;
 }
 
+/** The DEBS files of --input: the file itself, or every .csv / .zip of a folder, by name. */
+export async function debsFiles(input: string): Promise<string[]> {
+  if (!existsSync(input)) throw new UserError('TIPSTREAM_INPUT', `--input ${input} does not exist`);
+  if (!statSync(input).isDirectory()) return [input];
+  const files = (await readdir(input)).filter((name) => /\.(csv|zip)$/i.test(name)).sort().map((name) => join(input, name));
+  if (files.length === 0) throw new UserError('TIPSTREAM_INPUT', `no .csv (or .zip) file in ${input}; the debs format reads DEBS 2015 rows`);
+  return files;
+}
+
 const DATA_NAME = /^trip_data_(\d+)(.*)\.(csv|zip)$/i;
 
 /** FOIL pairs for a folder (every trip_data_N with its trip_fare_N, by N) or for one trip_data file. */

@@ -1,7 +1,7 @@
 // Turns trip files into one stream of ride and fare events ordered by pickup time: FOIL pairs
 // (read in lockstep, since their rows correspond), DEBS combined rows, or a synthetic scale-up.
 import { UserError } from '../common/errors.js';
-import { foilPairs, readLines } from './input.js';
+import { debsFiles, foilPairs, readLines } from './input.js';
 import { isHeader, parseDebs, parseFoilFare, parseFoilRide, type Parsed } from './parsers.js';
 import { fareEvent, isoTime, rideEvent, tripFileTime, type Fare, type OutgoingEvent, type Ride } from './records.js';
 import { ReorderBuffer } from './reorder-buffer.js';
@@ -106,14 +106,16 @@ function parseRow<T>(line: { text: string; number: number }, file: string, parse
   return undefined;
 }
 
-async function* debsRecords(path: string, options: SourceOptions, report: InputReport): AsyncGenerator<Record_> {
-  report.files.push(path);
-  for await (const line of readLines(path)) {
-    if (limitReached(options, report)) return;
-    const trip = parseRow(line, path, parseDebs, options, report);
-    if (trip) {
-      report.trips += 1;
-      yield trip;
+async function* debsRecords(input: string, options: SourceOptions, report: InputReport): AsyncGenerator<Record_> {
+  for (const path of await debsFiles(input)) {
+    report.files.push(path);
+    for await (const line of readLines(path)) {
+      if (limitReached(options, report)) return;
+      const trip = parseRow(line, path, parseDebs, options, report);
+      if (trip) {
+        report.trips += 1;
+        yield trip;
+      }
     }
   }
 }

@@ -158,7 +158,7 @@ export function registerOrchestratorCommands(program: Command): void {
 
   program
     .command('metrics')
-    .description('malformed rides and fares, records read, results written, late drops and checkpoints of the deployed job')
+    .description('malformed rides and fares, records read, trips joined, late drops, checkpoints and window watermark of the deployed job')
     .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
     .option('--job <id>', 'this job instead of the one recorded by `tipstream deploy`')
     .option('--json', 'print JSON')

@@ -44,6 +44,19 @@ describe('replay order', () => {
     expect(isSorted(events)).toBe(true);
   });
 
+  it('reads every DEBS file of a folder, by name, and names an empty folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'debs-'));
+    const rows = (await import('node:fs')).readFileSync(debs, 'utf8').split('\n');
+    writeFileSync(join(dir, 'b.csv'), `${rows.slice(100, 150).join('\n')}\n`);
+    writeFileSync(join(dir, 'a.zip'), zipSync({ 'a.csv': new TextEncoder().encode(`${rows.slice(0, 100).join('\n')}\n`) }));
+    writeFileSync(join(dir, 'notes.txt'), 'not trips');
+    const { summary } = await run({ format: 'debs', input: dir, faresLeadMs: 0, bufferCapacity: 1_000 });
+    expect(summary.input.files.map((f) => f.split('/').pop())).toEqual(['a.zip', 'b.csv']);
+    expect(summary.sent).toEqual({ rides: 150, fares: 150, total: 300 });
+    const empty = mkdtempSync(join(tmpdir(), 'debs-empty-'));
+    await expect(run({ format: 'debs', input: empty, faresLeadMs: 0, bufferCapacity: 1_000 })).rejects.toThrow(/no \.csv \(or \.zip\) file in .*debs-empty-/);
+  });
+
   it('sends fares ahead of their rides with --fares-lead', async () => {
     const { events } = await run({ format: 'debs', input: debs, faresLeadMs: 5 * 60_000, bufferCapacity: 100_000, maxTrips: 100 });
     const firstRide = events.findIndex((e) => e.stream === 'ride');
