@@ -58,6 +58,8 @@ export const configSchema = z.strictObject({
     partitions: z.coerce.number().int().min(1).max(1024),
     /** Event Hubs namespace connection string (a secret: never logged). */
     connectionString: z.string().min(1).optional(),
+    /** PEM of a CA to trust for the SASL_SSL endpoint (a private CA; Event Hubs needs none). */
+    caFile: z.string().min(1).optional(),
   }),
   flink: z.strictObject({
     restUrl: z.url().optional(),

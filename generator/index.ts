@@ -114,7 +114,7 @@ export function registerGenerateCommand(program: Command): void {
           transport = await EventHubsTransport.connect({ rideTopic, fareTopic, ...(connectionString ? { connectionString } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
         } else {
           if (flags.createTopics && !connectionString) await ensureTopics({ ...config, kafka: { ...config.kafka, bootstrapServers } }, [rideTopic, fareTopic]);
-          transport = new KafkaTransport({ bootstrapServers, rideTopic, fareTopic, ...(connectionString ? { connectionString } : {}) });
+          transport = new KafkaTransport({ bootstrapServers, rideTopic, fareTopic, ...(connectionString ? { connectionString } : {}), ...(config.kafka.caFile ? { caFile: config.kafka.caFile } : {}) });
         }
 
         const abort = new AbortController();

@@ -1,6 +1,7 @@
 // Where the events go: Kafka (the local broker, or the Event Hubs Kafka endpoint over SASL_SSL
 // with user $ConnectionString) or Event Hubs over AMQP. Both take batches and report failures
 // as errors naming the address, never the secret.
+import { readFileSync } from 'node:fs';
 import { compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import type { OutgoingEvent } from './records.js';
@@ -28,6 +29,8 @@ export interface KafkaTransportOptions extends Topics {
   bootstrapServers: string;
   /** An Event Hubs namespace connection string: SASL_SSL / PLAIN / $ConnectionString. */
   connectionString?: string;
+  /** PEM of a CA to trust for that TLS connection (a private CA; Event Hubs needs none). */
+  caFile?: string;
 }
 
 export class KafkaTransport implements Transport {
@@ -48,7 +51,7 @@ export class KafkaTransport implements Transport {
       partitioner: compatibilityPartitioner,
       ...(secure
         ? {
-            tls: {},
+            tls: options.caFile ? { ca: [readFileSync(options.caFile)] } : {},
             sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: options.connectionString },
             // Event Hubs closes idle connections after 240 s and suggests shorter metadata ages.
             metadataMaxAge: 180_000,

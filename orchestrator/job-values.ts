@@ -23,6 +23,7 @@ export function kafkaSecurityOptions(config: ResolvedConfig): Record<string, str
     'properties.security.protocol': 'SASL_SSL',
     'properties.sasl.mechanism': 'PLAIN',
     'properties.sasl.jaas.config': `${SHADED_PLAIN_LOGIN_MODULE} required username="$ConnectionString" password="${connectionString}";`,
+    ...(config.kafka.caFile ? { 'properties.ssl.truststore.type': 'PEM', 'properties.ssl.truststore.location': config.kafka.caFile } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // commits a partition's offset only after every write before it was acknowledged. A write that
 // keeps failing past the retry budget stops the relay with its offset uncommitted, so the next
 // start writes it again: nothing is lost, and a repeat overwrites itself.
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, MessagesStreamFallbackModes, MessagesStreamModes, stringDeserializers, type Message } from '@platformatic/kafka';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -131,7 +132,7 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
     rebalanceTimeout: 20_000,
     heartbeatInterval: 3_000,
     requestTimeout: 45_000,
-    ...(secure ? { tls: {}, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: config.kafka.connectionString! } } : {}),
+    ...(secure ? { tls: config.kafka.caFile ? { ca: [readFileSync(config.kafka.caFile)] } : {}, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: config.kafka.connectionString! } } : {}),
   });
   log.info({ topic, groupId, target: table.target }, 'relay starting');
 

@@ -1,6 +1,6 @@
 // The five local services: how each is configured, launched and probed for readiness.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
@@ -48,10 +48,50 @@ export function localServices(context: ServiceContext): LocalService[] {
   return [kafkaService(context), cassandraService(context), ...flinkServices(context)];
 }
 
-function kafkaService({ config, artifacts, java }: ServiceContext): LocalService {
+/**
+ * An Event-Hubs-like Kafka: one SASL_SSL listener with this keystore, PLAIN, and the single user
+ * `$ConnectionString` whose password is the connection string.
+ */
+export interface SecureKafkaOptions {
+  dir: string;
+  port: number;
+  controllerPort: number;
+  keystore: string;
+  keystorePassword: string;
+  /** PEM of the certificate: the broker trusts it for its own connections, clients are given it. */
+  caFile: string;
+  connectionString: string;
+}
+
+export function kafkaService({ config, artifacts, java }: ServiceContext, secure?: SecureKafkaOptions): LocalService {
   const { host } = config;
-  const { kafka: port, kafkaController: controllerPort } = config.stack.ports;
-  const dir = stateFolder(config, 'kafka');
+  const port = secure?.port ?? config.stack.ports.kafka;
+  const controllerPort = secure?.controllerPort ?? config.stack.ports.kafkaController;
+  const dir = secure?.dir ?? stateFolder(config, 'kafka');
+  const logFile = secure ? join(dir, 'kafka.log') : logFileOf(config, 'kafka');
+  if (secure && /["\\]/.test(secure.connectionString)) throw new Error('the secure Kafka connection string must hold no " or \\');
+  const listenerSettings: Record<string, string | number> = secure
+    ? {
+        listeners: `SASL_SSL://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+        'advertised.listeners': `SASL_SSL://${host}:${port}`,
+        'listener.security.protocol.map': 'SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+        'inter.broker.listener.name': 'SASL_SSL',
+        'sasl.enabled.mechanisms': 'PLAIN',
+        'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+        'listener.name.sasl_ssl.plain.sasl.jaas.config':
+          `org.apache.kafka.common.security.plain.PlainLoginModule required username="$ConnectionString" password="${secure.connectionString}" user_$ConnectionString="${secure.connectionString}";`,
+        'ssl.keystore.type': 'JKS',
+        'ssl.keystore.location': secure.keystore,
+        'ssl.keystore.password': secure.keystorePassword,
+        'ssl.key.password': secure.keystorePassword,
+        'ssl.truststore.type': 'PEM',
+        'ssl.truststore.location': secure.caFile,
+      }
+    : {
+        listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+        'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      };
   const properties = join(dir, 'server.properties');
   const log4j = join(dir, 'log4j2.properties');
   const classpath = `${artifacts.kafkaLibDir}/*`;
@@ -59,16 +99,14 @@ function kafkaService({ config, artifacts, java }: ServiceContext): LocalService
     service: 'kafka',
     address: `${host}:${port}`,
     ports: [port, controllerPort],
-    logFile: logFileOf(config, 'kafka'),
+    logFile,
     async prepare() {
       await mkdir(join(dir, 'data'), { recursive: true });
       await writeFile(properties, propertiesText({
         'process.roles': 'broker,controller',
         'node.id': 1,
-        listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-        'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+        ...listenerSettings,
         'controller.listener.names': 'CONTROLLER',
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
         'controller.quorum.bootstrap.servers': `${host}:${controllerPort}`,
         'log.dirs': join(dir, 'data'),
         'num.partitions': config.kafka.partitions,
@@ -110,10 +148,16 @@ function kafkaService({ config, artifacts, java }: ServiceContext): LocalService
       ],
       env: process.env,
       cwd: dir,
-      logFile: logFileOf(config, 'kafka'),
+      logFile,
     }),
     async probe() {
-      const admin = new Admin({ clientId: 'tipstream-stack', bootstrapBrokers: [`${host}:${port}`], retries: 0, timeout: 3000 });
+      const admin = new Admin({
+        clientId: 'tipstream-stack',
+        bootstrapBrokers: [`${host}:${port}`],
+        retries: 0,
+        timeout: 3000,
+        ...(secure ? { tls: { ca: [readFileSync(secure.caFile)] }, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: secure.connectionString } } : {}),
+      });
       try {
         await admin.listTopics();
         return true;

@@ -1,5 +1,6 @@
 // Small Kafka helpers for integration tests: unique topics, produce, read back with a deadline.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Admin, Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 export interface ReadMessage {
@@ -9,12 +10,22 @@ export interface ReadMessage {
   offset: bigint;
 }
 
+/** SASL_SSL / PLAIN / $ConnectionString, as for the Event Hubs Kafka endpoint (and the secure local broker). */
+export interface KafkaSecurity {
+  connectionString: string;
+  caFile: string;
+}
+
+function securityOptions(security?: KafkaSecurity) {
+  return security ? { tls: { ca: [readFileSync(security.caFile)] }, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: security.connectionString } } : {};
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function createTopics(bootstrap: string, topics: string[], partitions = 1): Promise<void> {
-  const admin = new Admin({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap] });
+export async function createTopics(bootstrap: string, topics: string[], partitions = 1, security?: KafkaSecurity): Promise<void> {
+  const admin = new Admin({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], ...securityOptions(security) });
   try {
     await admin.createTopics({ topics, partitions, replicas: 1 });
   } finally {
@@ -47,12 +58,13 @@ export async function produce(bootstrap: string, topic: string, messages: Array<
  * `quietMs`, it then goes on reading until nothing new came for that long, so extra messages
  * beyond `count` show up in the result.
  */
-export async function readMessages(bootstrap: string, topic: string, count: number, timeoutMs = 60_000, quietMs = 0): Promise<ReadMessage[]> {
+export async function readMessages(bootstrap: string, topic: string, count: number, timeoutMs = 60_000, quietMs = 0, security?: KafkaSecurity): Promise<ReadMessage[]> {
   const consumer = new Consumer({
     groupId: uniqueName('tipstream-test'),
     clientId: 'tipstream-test',
     bootstrapBrokers: [bootstrap],
     deserializers: stringDeserializers,
+    ...securityOptions(security),
   });
   const messages: ReadMessage[] = [];
   try {
