@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfig, sharedDataDir, type ResolvedConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay, type GeneratorSummary, type InputFormat } from '../../generator/index.js';
-import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient } from '../../orchestrator/index.js';
+import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, ResultsTable, runRelay } from '../../orchestrator/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { expectSameStats, expectedStats as expectedWith, readDebs, readFoil, type StatsRow } from '../support/expected-stats.js';
@@ -75,7 +75,7 @@ async function runJob(topics: Topics, windowSize: string, expectedRows: number, 
   // Once the expected count is in, reading goes on until 5 s pass quietly: an extra row would show.
   const stats = (await readMessages(bootstrap, outputs.statsTopic, expectedRows, 60_000, 5_000)).map((m) => JSON.parse(m.value) as StatsRow);
   const deadLetters = expectedDeadLetters === 0 ? [] : await readMessages(bootstrap, outputs.deadLetterTopic, expectedDeadLetters, 60_000, 5_000);
-  return { metrics: await collectJobMetrics(flink, deployment.jobId), stats, deadLetters: deadLetters.map((m) => JSON.parse(m.value) as { stream: string; reason: string; payload: string }) };
+  return { statsTopic: outputs.statsTopic, metrics: await collectJobMetrics(flink, deployment.jobId), stats, deadLetters: deadLetters.map((m) => JSON.parse(m.value) as { stream: string; reason: string; payload: string }) };
 }
 
 describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
@@ -96,6 +96,24 @@ describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
     const [hourResult, minuteResult] = await Promise.all([runJob(topics, '1 hour', hourly.length), runJob(topics, '1 minute', minutely.length)]);
     expectSameStats(hourResult.stats, hourly);
     expectSameStats(minuteResult.stats, minutely);
+
+    // End to end: the relay stores the 1-minute results in Cassandra; the table equals the same computation.
+    const relayConfig = loadConfig({
+      overrides: {
+        kafka: { statsTopic: minuteResult.statsTopic },
+        cassandra: { keyspace: uniqueName('e2e').replace(/-/g, '_') },
+        relay: { consumerGroup: uniqueName('correctness-relay') },
+      },
+    });
+    expect((await runRelay(relayConfig, { stopWhenIdleMs: 3000 })).written).toBe(minutely.length);
+    const table = await ResultsTable.open(relayConfig, { createSchema: false });
+    try {
+      // The table keeps timestamps; the topic and the computation write them without milliseconds.
+      const isoSeconds = (t: string) => new Date(t).toISOString().replace('.000Z', 'Z');
+      expectSameStats((await table.read()).map((r) => ({ ...r, windowStart: isoSeconds(r.windowStart), windowEnd: isoSeconds(r.windowEnd) })), minutely);
+    } finally {
+      await table.close();
+    }
   });
 
   it('dead-letters exactly the injected malformed events and leaves the results unchanged', async () => {
