@@ -1,11 +1,13 @@
 // `tipstream relay` and `tipstream results`.
 import type { Command } from 'commander';
+import { Registry } from 'prom-client';
 import { action, configFor, type ConfigFlag } from '../common/cli.js';
 import { parseDurationMs } from '../common/duration.js';
-import { UserError } from '../common/errors.js';
+import { PortInUseError, UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
 import { ResultsTable, type WindowResult } from './cassandra-store.js';
 import { runRelay } from './relay.js';
+import { serveMetrics } from './job-metrics.js';
 
 const cassandraFlags: ConfigFlag[] = [
   { flag: 'contact-points', path: 'cassandra.contactPoints' },
@@ -63,10 +65,24 @@ export function registerRelayCommands(program: Command): void {
     .option('--concurrency <n>', 'writes in flight at once (default 32)')
     .option('--retry-budget <seconds>', 'how long a write may keep failing before the relay stops (default 120)')
     .option('--stop-when-idle <duration>', 'stop after this long without a new result, e.g. "10 s" (default: run until Ctrl-C)')
+    .option('--metrics-port <port>', "serve the relay's counters and lag as Prometheus text on this port, e.g. 9465")
     .action(
-      action(async (options: { stopWhenIdle?: string }, command: Command) => {
+      action(async (options: { stopWhenIdle?: string; metricsPort?: string }, command: Command) => {
         const config = configFor(command, relayFlags);
         const stopWhenIdleMs = options.stopWhenIdle === undefined ? undefined : parseDurationMs(options.stopWhenIdle, '--stop-when-idle');
+        const metricsPort = options.metricsPort === undefined ? undefined : Number(options.metricsPort);
+        if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort > 0 && metricsPort < 65536)) {
+          throw new UserError('TIPSTREAM_USAGE', `--metrics-port must be a port number, got '${options.metricsPort}'`);
+        }
+        const registry = new Registry();
+        const server =
+          metricsPort === undefined
+            ? undefined
+            : await serveMetrics(registry, config.host, metricsPort).catch((err: unknown) => {
+                if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError("the relay's metrics endpoint", config.host, metricsPort);
+                throw err;
+              });
+        if (server) process.stderr.write(`relay metrics at http://${config.host}:${metricsPort}/metrics\n`);
         const progress = createProgress();
         const bar = progress.bar('relayed', 0, ' rows');
         const controller = new AbortController();
@@ -75,6 +91,7 @@ export function registerRelayCommands(program: Command): void {
         process.once('SIGTERM', onSignal);
         try {
           const counters = await runRelay(config, {
+            registry,
             signal: controller.signal,
             ...(stopWhenIdleMs === undefined ? {} : { stopWhenIdleMs }),
             onBatch: (c) => bar.update(c.written, { detail: c.retries ? `${c.retries} retries` : '' }),
@@ -84,6 +101,7 @@ export function registerRelayCommands(program: Command): void {
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          if (server) await new Promise((resolve) => server.close(resolve));
         }
       }),
     );

@@ -97,6 +97,7 @@ function relayMetrics(registry: Registry | undefined) {
     retries: new Counter({ name: 'tipstream_relay_retries_total', help: 'Writes retried after Overloaded, timeouts or no host', registers }),
     rejected: new Counter({ name: 'tipstream_relay_rejected_total', help: 'Records on the results topic that are not window results', registers }),
     lastCommit: new Gauge({ name: 'tipstream_relay_last_commit_timestamp_seconds', help: 'When the relay last committed offsets', registers }),
+    lag: new Gauge({ name: 'tipstream_relay_lag_records', help: 'Results on the topic not yet committed by the relay (summed over its partitions)', registers }),
   };
 }
 
@@ -192,6 +193,14 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       maxWaitTime: 500,
     });
     armIdle();
+    // The consumer's lag, every 5 s: the latest offsets minus what the relay committed.
+    consumer.on('consumer:lag', (lag) => {
+      let total = 0n;
+      for (const partitions of lag.values()) for (const behind of partitions) if (behind > 0n) total += behind;
+      metrics.lag.set(Number(total));
+    });
+    consumer.on('consumer:lag:error', (err: Error) => log.debug({ err }, 'lag unavailable'));
+    consumer.startLagMonitoring({ topics: [topic] }, 5_000);
     let batch: Array<Message<string, string, string, string>> = [];
     for await (const message of stream) {
       batch.push(message);
@@ -209,6 +218,7 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
     throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `relay stopped: ${redact(err, config)}; offsets of unwritten results stay uncommitted, so a restart writes them`, { cause: err });
   } finally {
     clearTimeout(idleTimer);
+    consumer.stopLagMonitoring();
     options.signal?.removeEventListener('abort', stop);
     await stream?.close().catch(() => undefined);
     await new Promise<void>((resolve) => consumer.close(true, () => resolve()));

@@ -1,5 +1,6 @@
 // The relay on the real Kafka and Cassandra: results land as upserts, a killed relay resumes
 // without loss, and a Cassandra outage is retried through and caught up.
+import { Registry } from 'prom-client';
 import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -91,8 +92,13 @@ it('upserts every window result, overwrites a repeated one, and rejects what is 
   await produceResults(topic, rows);
   await produce(bootstrap, topic, [{ value: 'not json' }, { value: JSON.stringify({ neighborhood: 'X' }) }, { key: revised.neighborhood, value: JSON.stringify(revised) }]);
 
-  const counters = await runRelay(config, { stopWhenIdleMs: 3000 });
+  const registry = new Registry();
+  const counters = await runRelay(config, { stopWhenIdleMs: 3000, registry });
   expect(counters).toMatchObject({ written: 301, rejected: 2, retries: 0 });
+  // What `tipstream relay --metrics-port` serves.
+  const text = await registry.metrics();
+  expect(text).toMatch(/^tipstream_relay_rows_written_total 301$/m);
+  expect(text).toMatch(/^tipstream_relay_rejected_total 2$/m);
   expectTableEquals(await tableRows(config), [revised, ...rows.slice(1)]);
 
   // A second run of the same group finds every offset committed: nothing to write.
