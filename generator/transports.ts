@@ -2,8 +2,8 @@
 // with user $ConnectionString) or Event Hubs over AMQP. Both take batches and report failures
 // as errors naming the address, never the secret.
 import { readFileSync } from 'node:fs';
-import { compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka';
-import { InfrastructureError, UserError } from '../common/errors.js';
+import { Admin, compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka';
+import { ConfigError, InfrastructureError, UserError } from '../common/errors.js';
 import type { OutgoingEvent } from './records.js';
 
 export interface Topics {
@@ -36,33 +36,39 @@ export interface KafkaTransportOptions extends Topics {
 export class KafkaTransport implements Transport {
   readonly description: string;
   private readonly producer: Producer<string, string, string, string>;
+  private readonly connection: { bootstrapBrokers: string[]; tls?: { ca?: Buffer[] }; sasl?: { mechanism: 'PLAIN'; username: string; password: string } };
+  private checked?: Promise<void>;
 
   constructor(private readonly options: KafkaTransportOptions) {
     const secure = options.connectionString !== undefined;
     this.description = `Kafka at ${options.bootstrapServers}${secure ? ' (SASL_SSL, PLAIN)' : ''}`;
-    this.producer = new Producer({
-      clientId: 'tipstream-generator',
+    this.connection = {
       bootstrapBrokers: options.bootstrapServers.split(','),
-      serializers: stringSerializers,
-      // Idempotent: this client was seen to write a batch twice when a request partly failed on
-      // a new topic; the broker drops such repeats only for an idempotent producer.
-      idempotent: true,
-      // Java's murmur2 partitioner, so keys land where any Java Kafka client would put them.
-      partitioner: compatibilityPartitioner,
       ...(secure
         ? {
             tls: options.caFile ? { ca: [readFileSync(options.caFile)] } : {},
-            sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: options.connectionString },
-            // Event Hubs closes idle connections after 240 s and suggests shorter metadata ages.
-            metadataMaxAge: 180_000,
-            requestTimeout: 60_000,
+            sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: options.connectionString! },
           }
         : {}),
+    };
+    this.producer = new Producer({
+      clientId: 'tipstream-generator',
+      ...this.connection,
+      serializers: stringSerializers,
+      // Idempotent: this client was seen to write a batch twice when a request partly failed on
+      // a new topic; the broker drops such repeats only for an idempotent producer. Such a
+      // producer retries without end, hence the check below before the first send.
+      idempotent: true,
+      // Java's murmur2 partitioner, so keys land where any Java Kafka client would put them.
+      partitioner: compatibilityPartitioner,
+      // Event Hubs closes idle connections after 240 s and suggests shorter metadata ages.
+      ...(secure ? { metadataMaxAge: 180_000, requestTimeout: 60_000 } : {}),
     });
   }
 
   async send(batch: OutgoingEvent[]): Promise<void> {
     if (batch.length === 0) return;
+    await this.check();
     try {
       await this.producer.send({
         messages: batch.map((e) => ({ topic: e.stream === 'ride' ? this.options.rideTopic : this.options.fareTopic, key: e.key, value: e.value })),
@@ -72,9 +78,41 @@ export class KafkaTransport implements Transport {
     }
   }
 
+  /**
+   * One metadata request with a few retries before the first send: the idempotent producer
+   * retries a refused login or an absent broker forever, so without this a wrong key or a
+   * stopped broker would hang the replay instead of failing it.
+   */
+  private check(): Promise<void> {
+    this.checked ??= (async () => {
+      const admin = new Admin({ clientId: 'tipstream-generator-check', ...this.connection, retries: 2, retryDelay: 500 });
+      try {
+        await admin.metadata({ topics: [] });
+      } catch (cause) {
+        this.checked = undefined;
+        if (hasErrorCode(cause, 'PLT_KFK_AUTHENTICATION')) {
+          throw new ConfigError(`${this.description} refused the login (SASL authentication failed): check the connection string's key and key name`, { cause });
+        }
+        throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `${this.description} does not answer metadata requests: is it up and reachable?`, { cause, retriable: true });
+      } finally {
+        await admin.close().catch(() => undefined);
+      }
+    })();
+    return this.checked;
+  }
+
   async close(): Promise<void> {
     await this.producer.close();
   }
+}
+
+/** Whether a Kafka client error, or any error it wraps, has this code. */
+function hasErrorCode(error: unknown, code: string, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 8) return false;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (e.code === code) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => hasErrorCode(inner, code, depth + 1))) return true;
+  return hasErrorCode(e.cause, code, depth + 1);
 }
 
 /** The part of @azure/event-hubs' producer the transport uses, so tests can stand in for Azure. */

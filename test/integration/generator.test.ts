@@ -1,5 +1,6 @@
 // A FOIL replay into the real local Kafka: both topics get every event, each ride lands in the
 // same partition number as its fare, and what is read back parses to the contract.
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, sharedDataDir } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
@@ -59,3 +60,21 @@ it('replays the FOIL samples into two topics of several partitions, each ride be
     await deleteTopics(bootstrap, [rideTopic, fareTopic]).catch(() => undefined);
   }
 });
+
+it('fails with the address when no broker answers, instead of retrying forever', async () => {
+  // A port that was free a moment ago: nothing listens there.
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = server.address() as { port: number };
+      server.close(() => resolve(free));
+    });
+  });
+  const transport = new KafkaTransport({ bootstrapServers: `127.0.0.1:${port}`, rideTopic: 'r', fareTopic: 'f' });
+  try {
+    await expect(transport.send([{ stream: 'ride', time: 0, key: 'k', value: '{}' }])).rejects.toThrow(
+      `Kafka at 127.0.0.1:${port} does not answer metadata requests: is it up and reachable?`,
+    );
+  } finally {
+    await transport.close().catch(() => undefined);
+  }
+}, 60_000);
