@@ -50,12 +50,26 @@ export function messageKey(record: { medallion: string; hackLicense: string; ven
 
 /** `2013-01-01T00:04:27Z` */
 export function isoTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  return remembered(isoTimes, ms, () => `${new Date(ms).toISOString().slice(0, 19)}Z`);
 }
 
 /** `2013-01-01 00:04:27`, the trip files' own format. */
 export function tripFileTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  return remembered(tripFileTimes, ms, () => new Date(ms).toISOString().slice(0, 19).replace('T', ' '));
+}
+
+// Trip times come in order and repeat (the DEBS file has whole minutes), so the last few thousand
+// formatted times are kept: formatting was a tenth of a synthetic replay's time.
+const isoTimes = new Map<number, string>();
+const tripFileTimes = new Map<number, string>();
+function remembered(cache: Map<number, string>, ms: number, format: () => string): string {
+  let text = cache.get(ms);
+  if (text === undefined) {
+    if (cache.size >= 4096) cache.clear();
+    text = format();
+    cache.set(ms, text);
+  }
+  return text;
 }
 
 /** Parses the trip files' `yyyy-MM-dd HH:mm:ss` as UTC; NaN when it is not one. */
