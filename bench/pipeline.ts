@@ -168,7 +168,7 @@ async function windowLatency(label: string, config: ResolvedConfig, exactlyOnce:
   }
 }
 
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${trips.toLocaleString('en-US')} synthetic trips`);
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${phases.has('throughput') ? `; ${trips.toLocaleString('en-US')} synthetic trips` : ''}`);
 const statuses = await new LocalStackProvider(base, createProgress(false)).status();
 const pids: Record<string, number> = {};
 for (const s of statuses) if (s.pid) pids[s.service] = s.pid;

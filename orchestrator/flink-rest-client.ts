@@ -27,6 +27,26 @@ export interface JobDetails {
   vertices: JobVertex[];
 }
 
+/**
+ * A Java stack trace in one line: its first line (the exception Flink saw) and, when there is
+ * one, the innermost cause, which is usually what to fix. `java.lang.Exception: Could not complete
+ * the stream element … (cause: HttpStatusCodeValidationFailedException: Incorrect response code: 500)`.
+ */
+export function summarizeStackTrace(trace: string): string {
+  const lines = trace.split('\n');
+  const shorten = (line: string) => {
+    const text = line.trim().replace(/^Caused by: /, '');
+    const match = /^([\w.$]+\.)?([\w$]*(?:Exception|Error|Throwable))(:.*)?$/.exec(text);
+    const short = match ? `${match[2]}${match[3] ?? ''}` : text;
+    return short.length > 240 ? `${short.slice(0, 239)}…` : short;
+  };
+  const first = shorten(lines[0] ?? '');
+  // Top-level causes start the line; suppressed ones and their causes are indented.
+  const causes = lines.filter((line) => line.startsWith('Caused by: '));
+  const innermost = causes.length > 0 ? shorten(causes[causes.length - 1]!) : undefined;
+  return innermost && innermost !== first ? `${first} (cause: ${innermost})` : first;
+}
+
 export class FlinkRestClient {
   private readonly http: AxiosInstance;
 
@@ -38,10 +58,29 @@ export class FlinkRestClient {
     return this.get(`/jobs/${jobId}`, `reading job ${jobId}`);
   }
 
-  /** The first line of the job's root exception, if it has one. */
+  /** The job's latest failure, summarized (Flink 2 keeps it only in the exception history). */
+  async lastFailure(jobId: string): Promise<{ at: string; summary: string } | undefined> {
+    const data = await this.get<{ 'root-exception'?: string; timestamp?: number; exceptionHistory?: { entries?: Array<{ stacktrace?: string; timestamp?: number }> } }>(
+      `/jobs/${jobId}/exceptions?maxExceptions=1`,
+      `reading job ${jobId}'s exceptions`,
+    );
+    const latest = data.exceptionHistory?.entries?.[0];
+    const trace = latest?.stacktrace ?? data['root-exception'];
+    const at = latest?.timestamp ?? data.timestamp;
+    if (!trace) return undefined;
+    return { at: at ? new Date(at).toISOString() : 'unknown', summary: summarizeStackTrace(trace) };
+  }
+
+  /** The latest failure's summary, if the job has failed at all. */
   async rootException(jobId: string): Promise<string | undefined> {
-    const data = await this.get<{ 'root-exception'?: string }>(`/jobs/${jobId}/exceptions`, `reading job ${jobId}'s exceptions`);
-    return data['root-exception']?.split('\n')[0];
+    return (await this.lastFailure(jobId))?.summary;
+  }
+
+  /** A job-level metric (such as numRestarts). */
+  async jobMetric(jobId: string, metric: string): Promise<number | undefined> {
+    const data = await this.get<Array<{ id: string; value: string }>>(`/jobs/${jobId}/metrics?get=${encodeURIComponent(metric)}`, `reading ${metric} of job ${jobId}`);
+    const value = Number(data.find((m) => m.id === metric)?.value);
+    return Number.isFinite(value) ? value : undefined;
   }
 
   /** Sums a metric over a vertex's subtasks. */

@@ -67,7 +67,7 @@ export function registerOrchestratorCommands(program: Command): void {
 
   program
     .command('status')
-    .description('the deployed job: state, uptime, checkpoints, malformed, joined and late counts, window watermark and its lag, records in and out per operator chain')
+    .description('the deployed job: state, uptime, checkpoints, malformed, joined and late counts, window watermark and its lag, restarts and the latest failure, records in and out per operator chain')
     .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
     .option('--json', 'print JSON')
     .action(
@@ -94,6 +94,8 @@ export function registerOrchestratorCommands(program: Command): void {
           lateRecordsDropped: metrics.lateRecordsDropped,
           windowWatermark: metrics.windowWatermark,
           watermarkLagSeconds: metrics.watermarkLagSeconds,
+          restarts: metrics.restarts,
+          lastFailure: metrics.lastFailure,
           vertices: job.vertices.map((v) => ({ name: v.name, recordsIn: v.metrics['read-records'], recordsOut: v.metrics['write-records'] })),
         };
         if (options.json) {
@@ -106,6 +108,7 @@ export function registerOrchestratorCommands(program: Command): void {
             `checkpoints: ${summary.checkpointsCompleted} completed, ${summary.checkpointsFailed} failed, last ${summary.lastCheckpointAt ?? 'never'}`,
             `malformed: ${summary.malformedRides} rides, ${summary.malformedFares} fares; trips joined: ${summary.tripsJoined ?? '-'}; late records dropped: ${summary.lateRecordsDropped ?? '-'}`,
             `windows closed up to: ${summary.windowWatermark ?? '-'}${summary.watermarkLagSeconds === null ? '' : ` (watermark lag ${summary.watermarkLagSeconds} s)`}`,
+            ...(summary.lastFailure ? [`restarts: ${summary.restarts ?? '-'}; last failure at ${summary.lastFailure.at}: ${summary.lastFailure.summary}`] : []),
             ...summary.vertices.map((v) => `  in ${String(v.recordsIn).padStart(9)}  out ${String(v.recordsOut).padStart(9)}  ${v.name.slice(0, 100)}`),
             '',
           ].join('\n'),

@@ -28,10 +28,14 @@ export interface JobMetrics {
   windowWatermark: string | null;
   /** Wall clock minus that watermark: how far results trail real time (for a replay of old trips, mostly the trips' age). */
   watermarkLagSeconds: number | null;
+  /** How often the job restarted after a failure (a udf-service answering errors makes it restart until it recovers). */
+  restarts: number | null;
+  /** The latest failure, when there was one: when, and the exception with its innermost cause. */
+  lastFailure: { at: string; summary: string } | null;
 }
 
 /** The parts of the REST client the metrics use (a test can stand in for Flink). */
-export type MetricsSource = Pick<FlinkRestClient, 'job' | 'checkpoints' | 'vertexMetricIds' | 'vertexMetric' | 'vertexWatermarks'>;
+export type MetricsSource = Pick<FlinkRestClient, 'job' | 'checkpoints' | 'vertexMetricIds' | 'vertexMetric' | 'vertexWatermarks' | 'jobMetric' | 'lastFailure'>;
 
 /** The vertex whose chain ends in (or starts with) the named table's operator. */
 function vertexOf(job: JobDetails, table: string, role: 'source' | 'sink'): JobVertex | undefined {
@@ -106,6 +110,8 @@ export async function collectJobMetrics(flink: MetricsSource, jobId: string, now
     lastCheckpointDurationMs: checkpoints?.latest?.completed?.end_to_end_duration ?? null,
     windowWatermark: watermark === null ? null : new Date(watermark).toISOString(),
     watermarkLagSeconds: watermark === null ? null : Math.round((now() - watermark) / 1000),
+    restarts: (await flink.jobMetric(jobId, 'numRestarts').catch(() => undefined)) ?? null,
+    lastFailure: (await flink.lastFailure(jobId).catch(() => undefined)) ?? null,
   };
 }
 
@@ -124,6 +130,7 @@ export function jobMetricsGauges(registry: Registry) {
     checkpointDuration: gauge('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
     watermark: gauge('tipstream_window_watermark_seconds', 'Event time (seconds since the epoch) up to which windows have closed'),
     watermarkLag: gauge('tipstream_watermark_lag_seconds', 'Wall clock minus the window watermark'),
+    restarts: gauge('tipstream_job_restarts_total', 'Restarts of the job after a failure (see `tipstream status` for the latest cause)'),
     state: gauge('tipstream_job_state', '1 for the job state the job is in', ['state']),
     up: gauge('tipstream_job_metrics_up', '1 when the last poll of the Flink REST API succeeded'),
   };
@@ -140,6 +147,7 @@ export function jobMetricsGauges(registry: Registry) {
       if (m.lastCheckpointDurationMs !== null) g.checkpointDuration.set(m.lastCheckpointDurationMs / 1000);
       if (m.windowWatermark !== null) g.watermark.set(Date.parse(m.windowWatermark) / 1000);
       if (m.watermarkLagSeconds !== null) g.watermarkLag.set(m.watermarkLagSeconds);
+      if (m.restarts !== null) g.restarts.set(m.restarts);
       for (const state of JOB_STATES) g.state.set({ state }, state === m.state ? 1 : 0);
       g.up.set(1);
     },

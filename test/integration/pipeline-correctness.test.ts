@@ -4,6 +4,8 @@
 // the files with its own few lines of parsing, not the generator's parsers, so a parser bug
 // cannot hide itself.
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, sharedDataDir, type ResolvedConfig } from '../../common/config.js';
@@ -59,18 +61,25 @@ async function replayInto(format: InputFormat, malformedRate = 0): Promise<{ top
 }
 
 /** Runs the job bounded over the topics until it finishes; returns its results and dead letters. */
-async function runJob(topics: Topics, windowSize: string, expectedRows: number, expectedDeadLetters = 0) {
+async function runJob(
+  topics: Topics,
+  windowSize: string,
+  expectedRows: number,
+  expectedDeadLetters = 0,
+  options: { lookupUrl?: string; whileRunning?: (jobId: string, flink: FlinkRestClient) => Promise<void> } = {},
+) {
   const outputs = { deadLetterTopic: uniqueName('dead-letter'), statsTopic: uniqueName('stats') };
   createdTopics.push(...Object.values(outputs));
   const config: ResolvedConfig = loadConfig({
     overrides: {
       stateDir: mkdtempSync(join(tmpdir(), 'tipstream-correctness-')),
-      job: { udfLookupUrl: `${service.url}/lookup`, windowSize, consumerGroup: uniqueName('correctness') },
+      job: { udfLookupUrl: options.lookupUrl ?? `${service.url}/lookup`, windowSize, consumerGroup: uniqueName('correctness') },
     },
   });
   await ensureTopics(config, Object.values(outputs));
   const deployment = await deployJob(config, { bounded: true, topics: { ...topics, ...outputs }, jobName: `correctness ${windowSize}` }, createProgress(false));
   const flink = new FlinkRestClient(config.flink.restUrl);
+  await options.whileRunning?.(deployment.jobId, flink);
   await flink.waitForState(deployment.jobId, ['FINISHED'], 300_000);
   // Once the expected count is in, reading goes on until 5 s pass quietly: an extra row would show.
   const stats = (await readMessages(bootstrap, outputs.statsTopic, expectedRows, 60_000, 5_000)).map((m) => JSON.parse(m.value) as StatsRow);
@@ -136,6 +145,44 @@ describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
       ridesRead: summary.sent.rides,
       faresRead: summary.sent.fares,
     });
+  });
+  it('stalls while the udf-service answers errors, restarting until it answers, then gives the complete results', async () => {
+    const { topics } = await replayInto('debs');
+    const hourly = expectedStats(input(), 3_600_000);
+    // A stand-in for a udf-service in trouble: 500 for every lookup, then the real answers.
+    let failing = true;
+    const proxy = createServer((req, res) => {
+      if (failing) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"down for this test"}');
+        return;
+      }
+      fetch(`${service.url}${req.url ?? ''}`).then(
+        async (upstream) => res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(await upstream.text()),
+        () => res.writeHead(502).end(),
+      );
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const result = await runJob(topics, '1 hour', hourly.length, 0, {
+        lookupUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/lookup`,
+        whileRunning: async (jobId, flink) => {
+          // No trip becomes Unknown: the job fails, restarts with growing delays, and says why.
+          const deadline = Date.now() + 120_000;
+          let metrics = await collectJobMetrics(flink, jobId);
+          while ((metrics.restarts ?? 0) < 2 && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            metrics = await collectJobMetrics(flink, jobId);
+          }
+          expect(metrics.restarts).toBeGreaterThanOrEqual(2);
+          expect(metrics.lastFailure?.summary).toContain('HttpStatusCodeValidationFailedException: Incorrect response code: 500');
+          failing = false;
+        },
+      });
+      expectSameStats(result.stats, hourly);
+      expect(result.metrics.restarts).toBeGreaterThanOrEqual(2);
+    } finally {
+      proxy.close();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import type { JobDetails, JobVertex } from '../../../orchestrator/flink-rest-client.js';
+import { summarizeStackTrace } from '../../../orchestrator/flink-rest-client.js';
 import { collectJobMetrics, jobMetricsGauges, type MetricsSource } from '../../../orchestrator/job-metrics.js';
 
 const vertex = (id: string, name: string, read: number, write: number): JobVertex => ({ id, name, parallelism: 2, status: 'RUNNING', metrics: { 'read-records': read, 'write-records': write } });
@@ -34,13 +35,16 @@ function fakeFlink(state: JobDetails['state'], watermarks: Record<string, Array<
       watermarkCalls.push(id);
       return watermarks[id] ?? [];
     },
+    jobMetric: async (_job, metric) => (metric === 'numRestarts' ? 3 : undefined),
+    lastFailure: async () => ({ at: '2026-11-25T11:30:00.000Z', summary: 'Exception: Could not complete the stream element (cause: HttpStatusCodeValidationFailedException: Incorrect response code: 500)' }),
   };
 }
 
 describe('job metrics from the Flink REST API', () => {
   it('counts malformed records at the dead-letter sinks, reads per source, trips out of the join, and late drops', async () => {
     const m = await collectJobMetrics(fakeFlink('RUNNING', {}), 'j1');
-    expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, ridesRead: 1000, faresRead: 990, tripsJoined: 985, lateRecordsDropped: 5, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500 });
+    expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, ridesRead: 1000, faresRead: 990, tripsJoined: 985, lateRecordsDropped: 5, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500, restarts: 3 });
+    expect(m.lastFailure?.summary).toContain('Incorrect response code: 500');
   });
 
   it("takes the global window aggregate's lowest subtask watermark, and its lag behind the clock", async () => {
@@ -68,7 +72,33 @@ describe('job metrics from the Flink REST API', () => {
     expect(text).toMatch(/^tipstream_window_watermark_seconds 1356998820$/m);
     expect(text).toMatch(/^tipstream_watermark_lag_seconds 60$/m);
     expect(text).toMatch(/^tipstream_job_state\{state="RUNNING"\} 1$/m);
+    expect(text).toMatch(/^tipstream_job_restarts_total 3$/m);
     gauges.down();
     expect(await registry.metrics()).toMatch(/^tipstream_job_metrics_up 0$/m);
+  });
+});
+
+describe('a failure in one line', () => {
+  // The shape Flink 2.2 recorded when the lookup service answered 500 (frames cut).
+  const trace = [
+    'java.lang.Exception: Could not complete the stream element: Record @ (undef) : +I(2013-01-01T00:00,0.06,-73.984871,40.753723).',
+    '\tat org.apache.flink.streaming.api.operators.async.AsyncWaitOperator$ResultHandler.completeExceptionally(AsyncWaitOperator.java:681)',
+    "Caused by: org.apache.flink.table.api.TableException: Failed to asynchronously lookup entries with key '+I(-73.984871,40.753723)'",
+    '\tat org.apache.flink.table.functions.AsyncLookupFunction.lambda$eval$0(AsyncLookupFunction.java:56)',
+    '\tSuppressed: java.lang.IllegalStateException: not the cause',
+    '\tCaused by: org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox$MailboxClosedException: Mailbox is in state CLOSED',
+    'Caused by: java.lang.RuntimeException: Exception during HTTP request',
+    'Caused by: com.getindata.connectors.http.HttpStatusCodeValidationFailedException: Incorrect response code: 500',
+    '\t... 12 more',
+  ].join('\n');
+
+  it('keeps the first line and the innermost top-level cause, without package names', () => {
+    expect(summarizeStackTrace(trace)).toBe(
+      'Exception: Could not complete the stream element: Record @ (undef) : +I(2013-01-01T00:00,0.06,-73.984871,40.753723). (cause: HttpStatusCodeValidationFailedException: Incorrect response code: 500)',
+    );
+  });
+
+  it('says the first line alone when nothing caused it', () => {
+    expect(summarizeStackTrace('org.apache.flink.runtime.JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy\n\tat x(y.java:1)')).toBe('JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy');
   });
 });
