@@ -92,7 +92,7 @@ export function registerGenerateCommand(program: Command): void {
     .option('--fare-topic <name>', 'fare topic or hub (default taxi-fares)')
     .option('--partitions <n>', 'partitions of topics created here (default 4)')
     .option('--no-create-topics', 'do not create missing topics')
-    .option('--batch-size <n>', 'events per send', '1000')
+    .option('--batch-size <n>', 'events handed to the transport at once (Kafka gets them in requests of at most 768 KiB)', '1000')
     .option('--summary-json <file>', 'also write the summary, with exact counts by kind, as JSON')
     .action(
       action(async (flags: GenerateFlags, command: Command) => {

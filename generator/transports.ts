@@ -71,9 +71,14 @@ export class KafkaTransport implements Transport {
     if (batch.length === 0) return;
     await this.check();
     try {
-      await this.producer.send({
-        messages: batch.map((e) => ({ topic: e.stream === 'ride' ? this.options.rideTopic : this.options.fareTopic, key: e.key, value: e.value })),
-      });
+      // One request per slice of at most MAX_REQUEST_BYTES, in order: a partition's part of a
+      // request is one record batch, and the broker refuses those over 1 MB by default (a
+      // --batch-size of 20,000 failed with MESSAGE_TOO_LARGE before).
+      for (const slice of byteSlices(batch, MAX_REQUEST_BYTES)) {
+        await this.producer.send({
+          messages: slice.map((e) => ({ topic: e.stream === 'ride' ? this.options.rideTopic : this.options.fareTopic, key: e.key, value: e.value })),
+        });
+      }
     } catch (cause) {
       throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `sending ${batch.length} events to ${this.description} failed`, { cause, retriable: true });
     }
@@ -105,6 +110,28 @@ export class KafkaTransport implements Transport {
   async close(): Promise<void> {
     await this.producer.close();
   }
+}
+
+/** Below the broker's default 1 MB limit on a record batch, with room for record overheads. */
+const MAX_REQUEST_BYTES = 768 * 1024;
+
+/** Consecutive slices of the batch whose keys and values add up to at most `limit` bytes each. */
+export function byteSlices(batch: OutgoingEvent[], limit: number): OutgoingEvent[][] {
+  const slices: OutgoingEvent[][] = [];
+  let current: OutgoingEvent[] = [];
+  let bytes = 0;
+  for (const event of batch) {
+    const size = Buffer.byteLength(event.key) + Buffer.byteLength(event.value) + 64;
+    if (current.length > 0 && bytes + size > limit) {
+      slices.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) slices.push(current);
+  return slices;
 }
 
 /**

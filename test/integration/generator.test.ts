@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, sharedDataDir } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
-import { KafkaTransport, replay } from '../../generator/index.js';
+import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
 import { ensureTopics } from '../../orchestrator/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
@@ -78,3 +78,34 @@ it('fails with the address when no broker answers, instead of retrying forever',
     await transport.close().catch(() => undefined);
   }
 }, 60_000);
+
+it('sends a batch far over the broker message limit (sliced into requests), every event once', async () => {
+  const rideTopic = uniqueName('gen-big-rides');
+  const fareTopic = uniqueName('gen-big-fares');
+  await ensureTopics(config, [rideTopic, fareTopic]);
+  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
+  try {
+    // 12,000 trips in one send of 24,000 events, about 8 MB: refused as MESSAGE_TOO_LARGE unsliced.
+    const summary = await replay(
+      {
+        source: { format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 12_000 },
+        faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 },
+        pacing: { kind: 'fast' },
+        batchSize: 30_000,
+        rideTopic,
+        fareTopic,
+      },
+      transport,
+      createProgress(false),
+    );
+    expect(summary.sent).toEqual({ rides: 12_000, fares: 12_000, total: 24_000 });
+    // Read until 2 s pass quietly after the 12,000th: a duplicate would show up as an extra.
+    const rides = await readMessages(bootstrap, rideTopic, 12_000, 60_000, 2_000);
+    expect(rides.length).toBe(12_000);
+    const fares = await readMessages(bootstrap, fareTopic, 12_000, 60_000, 2_000);
+    expect(fares.length).toBe(12_000);
+  } finally {
+    await transport.close();
+    await deleteTopics(bootstrap, [rideTopic, fareTopic]).catch(() => undefined);
+  }
+}, 120_000);

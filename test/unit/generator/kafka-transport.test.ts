@@ -1,11 +1,11 @@
-// The generator's partitioner must put every key where the Kafka client's own Java-compatible
+// The Kafka transport's own parts. Its partitioner must put every key where the Kafka client's own Java-compatible
 // partitioner (a direct port of Java's Utils.murmur2) puts it: that is what keeps a ride and its
 // fare in the same partition number for any Java consumer, Flink included.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compatibilityPartitioner } from '@platformatic/kafka';
 import { sharedDataDir } from '../../../common/config.js';
-import { javaCompatiblePartitioner } from '../../../generator/transports.js';
+import { byteSlices, javaCompatiblePartitioner } from '../../../generator/transports.js';
 
 // Both partitioners look at the key only.
 const message = {} as Parameters<typeof compatibilityPartitioner>[0];
@@ -29,4 +29,16 @@ it('agrees on every tail length, non-ASCII bytes, and the empty key', () => {
   keys.push(Buffer.from('médaillon_ü_1'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x80]));
   for (const key of keys) expect([key.toString('hex'), javaCompatiblePartitioner(message, key)]).toEqual([key.toString('hex'), compatibilityPartitioner(message, key)]);
   expect(javaCompatiblePartitioner(undefined, undefined)).toBe(0);
+});
+
+it('slices a batch by bytes, in order, each slice under the limit unless one event is larger', () => {
+  const event = (i: number, size: number) => ({ stream: 'ride' as const, time: i, key: `k${i}`, value: 'x'.repeat(size) });
+  const batch = Array.from({ length: 100 }, (_, i) => event(i, 1000 - 64 - `k${i}`.length));
+  const slices = byteSlices(batch, 10_000);
+  expect(slices.map((s) => s.length)).toEqual(Array(10).fill(10));
+  expect(slices.flat()).toEqual(batch);
+  // A single event over the limit travels alone rather than being dropped.
+  const big = [event(0, 10), event(1, 50_000), event(2, 10)];
+  expect(byteSlices(big, 10_000).map((s) => s.map((e) => e.time))).toEqual([[0], [1], [2]]);
+  expect(byteSlices([], 10_000)).toEqual([]);
 });
