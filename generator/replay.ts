@@ -42,7 +42,10 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
   const expected = options.source.format === 'synthetic' ? (options.source.trips ?? 0) * 2 : 0;
   const bar = progress.bar('sending', expected, ' events');
   let batch: OutgoingEvent[] = [];
-  let inFlight: Promise<void> = Promise.resolve();
+  // Sends not yet acknowledged, oldest first. A transport that keeps per-partition order across
+  // overlapping batches allows several; otherwise one, while the next batch is built.
+  const inFlight: Promise<void>[] = [];
+  const maxInFlight = Math.max(1, transport.maxInFlight ?? 1);
   let firstEventTime: number | undefined;
   let interrupted = false;
 
@@ -50,9 +53,8 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
     if (batch.length === 0) return;
     const outgoing = batch;
     batch = [];
-    // One request in flight while the next batch is built: ordering per partition is kept.
-    await inFlight;
-    inFlight = transport.send(outgoing).then(() => {
+    while (inFlight.length >= maxInFlight) await inFlight.shift();
+    const sending = transport.send(outgoing).then(() => {
       for (const e of outgoing) {
         if (e.stream === 'ride') sent.rides += 1;
         else sent.fares += 1;
@@ -62,6 +64,9 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
       const injected = injector.counts.malformedRides + injector.counts.malformedFares + injector.counts.lateRides + injector.counts.lateFares + injector.counts.duplicateRides + injector.counts.duplicateFares;
       bar.update(sent.total, { detail: `${Math.round(sent.total / Math.max(elapsed, 0.001))} events/s, ${injected} injected` });
     });
+    // Awaited later, in order; until then a failure must not count as an unhandled rejection.
+    sending.catch(() => undefined);
+    inFlight.push(sending);
   };
 
   const batchSize = options.pacing.kind === 'rate' ? Math.max(1, Math.min(options.batchSize, Math.floor(options.pacing.eventsPerSecond / 20))) : options.batchSize;
@@ -92,7 +97,7 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
     }
   }
   await flush();
-  await inFlight;
+  await Promise.all(inFlight);
   bar.stop();
   const durationSeconds = (Date.now() - started) / 1000;
   return {

@@ -2,9 +2,9 @@
 // with user $ConnectionString) or Event Hubs over AMQP. Both take batches and report failures
 // as errors naming the address, never the secret.
 import { readFileSync } from 'node:fs';
-import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
-import murmurhash from 'murmurhash';
+import { Admin } from '@platformatic/kafka';
 import { ConfigError, InfrastructureError, UserError } from '../common/errors.js';
+import { KafkaProducerThread, type ThreadConnection } from './kafka-producer-thread.js';
 import type { OutgoingEvent } from './records.js';
 
 export interface Topics {
@@ -15,6 +15,8 @@ export interface Topics {
 export interface Transport {
   /** Where events go, for messages (never includes a secret). */
   readonly description: string;
+  /** Batches that may be sent before the first is acknowledged, order kept (default 1). */
+  readonly maxInFlight?: number;
   send(batch: OutgoingEvent[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -36,8 +38,10 @@ export interface KafkaTransportOptions extends Topics {
 
 export class KafkaTransport implements Transport {
   readonly description: string;
-  private readonly producer: Producer<string, string, string, string>;
-  private readonly connection: { bootstrapBrokers: string[]; tls?: { ca?: Buffer[] }; sasl?: { mechanism: 'PLAIN'; username: string; password: string } };
+  /** The producer thread keeps each partition's order across overlapping batches. */
+  readonly maxInFlight = 4;
+  private readonly producer: KafkaProducerThread;
+  private readonly connection: ThreadConnection;
   private checked?: Promise<void>;
 
   constructor(private readonly options: KafkaTransportOptions) {
@@ -52,33 +56,27 @@ export class KafkaTransport implements Transport {
           }
         : {}),
     };
-    this.producer = new Producer({
+    // Encoding records is most of a replay's CPU time: the producers run on a worker thread
+    // (kafka-producer-worker.js), beside the thread that reads and formats trips.
+    this.producer = new KafkaProducerThread([options.rideTopic, options.fareTopic], this.connection, {
       clientId: 'tipstream-generator',
-      ...this.connection,
-      serializers: stringSerializers,
       // Idempotent: this client was seen to write a batch twice when a request partly failed on
       // a new topic; the broker drops such repeats only for an idempotent producer. Such a
       // producer retries without end, hence the check below before the first send.
       idempotent: true,
-      // Java's murmur2 partitioner, so keys land where any Java Kafka client would put them.
-      partitioner: javaCompatiblePartitioner,
       // Event Hubs closes idle connections after 240 s and suggests shorter metadata ages.
       ...(secure ? { metadataMaxAge: 180_000, requestTimeout: 60_000 } : {}),
-    });
+    }, PRODUCER_LANES);
   }
 
   async send(batch: OutgoingEvent[]): Promise<void> {
     if (batch.length === 0) return;
     await this.check();
     try {
-      // One request per slice of at most MAX_REQUEST_BYTES, in order: a partition's part of a
-      // request is one record batch, and the broker refuses those over 1 MB by default (a
-      // --batch-size of 20,000 failed with MESSAGE_TOO_LARGE before).
-      for (const slice of byteSlices(batch, MAX_REQUEST_BYTES)) {
-        await this.producer.send({
-          messages: slice.map((e) => ({ topic: e.stream === 'ride' ? this.options.rideTopic : this.options.fareTopic, key: e.key, value: e.value })),
-        });
-      }
+      // Requests of at most MAX_REQUEST_BYTES: a partition's part of a request is one record
+      // batch, and the broker refuses those over 1 MB by default (a --batch-size of 20,000 failed
+      // with MESSAGE_TOO_LARGE before).
+      await this.producer.send(batch, MAX_REQUEST_BYTES);
     } catch (cause) {
       throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `sending ${batch.length} events to ${this.description} failed`, { cause, retriable: true });
     }
@@ -115,34 +113,13 @@ export class KafkaTransport implements Transport {
 /** Below the broker's default 1 MB limit on a record batch, with room for record overheads. */
 const MAX_REQUEST_BYTES = 768 * 1024;
 
-/** Consecutive slices of the batch whose keys and values add up to at most `limit` bytes each. */
-export function byteSlices(batch: OutgoingEvent[], limit: number): OutgoingEvent[][] {
-  const slices: OutgoingEvent[][] = [];
-  let current: OutgoingEvent[] = [];
-  let bytes = 0;
-  for (const event of batch) {
-    const size = Buffer.byteLength(event.key) + Buffer.byteLength(event.value) + 64;
-    if (current.length > 0 && bytes + size > limit) {
-      slices.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) slices.push(current);
-  return slices;
-}
-
 /**
- * Java Kafka's default partitioner (murmur2 with seed 0x9747b28c, sign bit cleared), as the
- * client's own `compatibilityPartitioner` computes it, but with 32-bit integer arithmetic: that
- * one works on BigInt and took a fifth of the generator's time, with its garbage a further part.
- * The client reduces the result modulo the topic's partition count.
+ * Producers (connections) sharing the partitions: an idempotent producer waits for each
+ * request's acknowledgement before the next, so a second one encodes meanwhile.
  */
-export function javaCompatiblePartitioner(_message: unknown, key: Buffer | undefined): number {
-  return Buffer.isBuffer(key) ? murmurhash.v2(key, 0x9747b28c) & 0x7fffffff : 0;
-}
+const PRODUCER_LANES = 2;
+
+export { javaCompatiblePartitioner } from './java-partitioner.js';
 
 /** Whether a Kafka client error, or any error it wraps, has this code. */
 function hasErrorCode(error: unknown, code: string, depth = 0): boolean {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, sharedDataDir } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
-import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
+import { defaultInputs, events, KafkaTransport, newInputReport, replay } from '../../generator/index.js';
 import { ensureTopics } from '../../orchestrator/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
@@ -109,3 +109,48 @@ it('sends a batch far over the broker message limit (sliced into requests), ever
     await deleteTopics(bootstrap, [rideTopic, fareTopic]).catch(() => undefined);
   }
 }, 120_000);
+
+it('keeps every partition in the order events were given while several batches are in flight', async () => {
+  const rideTopic = uniqueName('gen-order-rides');
+  const fareTopic = uniqueName('gen-order-fares');
+  await ensureTopics({ ...config, kafka: { ...config.kafka, partitions: 4 } }, [rideTopic, fareTopic]);
+  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
+  expect(transport.maxInFlight).toBeGreaterThan(1);
+  const source = { format: 'synthetic' as const, input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 20_000 };
+  try {
+    // 20,000 trips in batches of 500: 80 batches, up to maxInFlight of them unacknowledged at once.
+    const summary = await replay(
+      { source, faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 }, pacing: { kind: 'fast' }, batchSize: 500, rideTopic, fareTopic },
+      transport,
+      createProgress(false),
+    );
+    expect(summary.sent).toEqual({ rides: 20_000, fares: 20_000, total: 40_000 });
+
+    // Where each event stood in the replay (trip times repeat, so time alone would hide a swap).
+    const position = new Map<string, number>();
+    for await (const event of events(source, newInputReport())) position.set(`${event.stream} ${event.value}`, position.size);
+    expect(position.size).toBe(40_000);
+
+    const rides = await readMessages(bootstrap, rideTopic, 20_000, 60_000, 2_000);
+    const fares = await readMessages(bootstrap, fareTopic, 20_000, 60_000, 2_000);
+    expect([rides.length, fares.length]).toEqual([20_000, 20_000]);
+    const readBack = [...rides.map((m) => ({ ...m, stream: 'ride' })), ...fares.map((m) => ({ ...m, stream: 'fare' }))].map((m) => ({ ...m, at: position.get(`${m.stream} ${m.value}`) }));
+    expect(new Set(readBack.map((m) => m.at)).size).toBe(40_000);
+
+    // Each partition of each topic, read by offset, holds its events in replay order.
+    const partitions = new Map<string, number[]>();
+    for (const m of readBack.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0))) {
+      const name = `${m.stream} ${m.partition}`;
+      if (!partitions.has(name)) partitions.set(name, []);
+      partitions.get(name)!.push(m.at!);
+    }
+    expect(partitions.size).toBe(8);
+    const swaps = [...partitions.values()].reduce((n, at) => n + at.filter((p, i) => i > 0 && p < at[i - 1]!).length, 0);
+    expect(swaps).toBe(0);
+    const farePartition = new Map(fares.map((f) => [f.key, f.partition]));
+    expect(rides.filter((r) => farePartition.get(r.key) !== r.partition)).toEqual([]);
+  } finally {
+    await transport.close();
+    await deleteTopics(bootstrap, [rideTopic, fareTopic]).catch(() => undefined);
+  }
+}, 180_000);

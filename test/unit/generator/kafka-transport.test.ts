@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compatibilityPartitioner } from '@platformatic/kafka';
 import { sharedDataDir } from '../../../common/config.js';
-import { byteSlices, javaCompatiblePartitioner } from '../../../generator/transports.js';
+import { requestRanges } from '../../../generator/kafka-producer-thread.js';
+import { javaCompatiblePartitioner } from '../../../generator/transports.js';
 
 // Both partitioners look at the key only.
 const message = {} as Parameters<typeof compatibilityPartitioner>[0];
@@ -31,14 +32,21 @@ it('agrees on every tail length, non-ASCII bytes, and the empty key', () => {
   expect(javaCompatiblePartitioner(undefined, undefined)).toBe(0);
 });
 
-it('slices a batch by bytes, in order, each slice under the limit unless one event is larger', () => {
-  const event = (i: number, size: number) => ({ stream: 'ride' as const, time: i, key: `k${i}`, value: 'x'.repeat(size) });
-  const batch = Array.from({ length: 100 }, (_, i) => event(i, 1000 - 64 - `k${i}`.length));
-  const slices = byteSlices(batch, 10_000);
-  expect(slices.map((s) => s.length)).toEqual(Array(10).fill(10));
-  expect(slices.flat()).toEqual(batch);
-  // A single event over the limit travels alone rather than being dropped.
-  const big = [event(0, 10), event(1, 50_000), event(2, 10)];
-  expect(byteSlices(big, 10_000).map((s) => s.map((e) => e.time))).toEqual([[0], [1], [2]]);
-  expect(byteSlices([], 10_000)).toEqual([]);
+it('cuts a batch into requests by bytes, in order, each under the limit unless one message is larger', () => {
+  // Where each key and value ends: message i has a key of 4 bytes and a value of `sizes[i]`.
+  const endsOf = (sizes: number[]) => {
+    const ends = new Uint32Array(sizes.length * 2);
+    let at = 0;
+    sizes.forEach((size, i) => {
+      ends[2 * i] = at += 4;
+      ends[2 * i + 1] = at += size;
+    });
+    return ends;
+  };
+  // Each message counts 4 + 932 + 64 = 1,000 bytes: ten to a request of 10,000.
+  expect(requestRanges(endsOf(Array(100).fill(932)), 10_000)).toEqual(Array.from({ length: 10 }, (_, i) => [i * 10, i * 10 + 10]));
+  expect(requestRanges(endsOf(Array(100).fill(933)), 10_000)[0]).toEqual([0, 9]);
+  // A single message over the limit travels alone rather than being dropped.
+  expect(requestRanges(endsOf([10, 50_000, 10]), 10_000)).toEqual([[0, 1], [1, 2], [2, 3]]);
+  expect(requestRanges(new Uint32Array(0), 10_000)).toEqual([]);
 });

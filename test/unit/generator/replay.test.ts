@@ -78,6 +78,74 @@ describe('replay order', () => {
   });
 });
 
+describe('batches in flight', () => {
+  /** Acknowledges each batch only when told to, and records how many were unacknowledged at once. */
+  class SlowTransport implements Transport {
+    readonly description = 'slow';
+    readonly batches: OutgoingEvent[][] = [];
+    readonly acks: Array<(error?: Error) => void> = [];
+    mostInFlight = 0;
+    private open = 0;
+    constructor(readonly maxInFlight: number) {}
+    send(batch: OutgoingEvent[]) {
+      this.batches.push(batch);
+      this.open += 1;
+      this.mostInFlight = Math.max(this.mostInFlight, this.open);
+      return new Promise<void>((resolve, reject) => {
+        this.acks.push((error) => {
+          this.open -= 1;
+          if (error) reject(error);
+          else resolve();
+        });
+      });
+    }
+    async close() {}
+  }
+
+  const source = { format: 'debs' as const, input: debs, faresLeadMs: 0, bufferCapacity: 10_000, maxTrips: 1000 };
+  const options = { source, faults: noFaults, pacing: { kind: 'fast' as const }, batchSize: 100, rideTopic: 'r', fareTopic: 'f' };
+
+  /** Acknowledges batches in the order they were sent, whenever one is waiting, until `done`. */
+  async function acknowledging(transport: SlowTransport, done: Promise<unknown>, failAt = -1) {
+    let finished = false;
+    void done.finally(() => (finished = true)).catch(() => undefined);
+    let acked = 0;
+    while (!finished) {
+      if (acked < transport.acks.length) {
+        transport.acks[acked]!(acked === failAt ? new Error('broker said no') : undefined);
+        acked += 1;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it("sends up to the transport's limit before the first acknowledgement, in order, and counts only acknowledged events", async () => {
+    const transport = new SlowTransport(3);
+    const running = replay(options, transport, createProgress(false));
+    await acknowledging(transport, running);
+    const summary = await running;
+    expect(transport.mostInFlight).toBe(3);
+    expect(summary.sent.total).toBe(2000);
+    expect(isSorted(transport.batches.flat())).toBe(true);
+  });
+
+  it('keeps one batch in flight for a transport that does not say otherwise', async () => {
+    const transport = new SlowTransport(1);
+    const plain: Transport = { description: 'plain', send: (b) => transport.send(b), close: async () => {} };
+    const running = replay(options, plain, createProgress(false));
+    await acknowledging(transport, running);
+    await running;
+    expect(transport.mostInFlight).toBe(1);
+  });
+
+  it('fails the replay when a batch that is not the oldest in flight fails', async () => {
+    const transport = new SlowTransport(4);
+    const running = replay(options, transport, createProgress(false));
+    await acknowledging(transport, running, 2);
+    await expect(running).rejects.toThrow('broker said no');
+  });
+});
+
 describe('inputs', () => {
   it('reads zipped FOIL files with LF line ends and headers without spaces, in numeric order of N', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tipstream-foil-'));

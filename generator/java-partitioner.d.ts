@@ -1,0 +1,2 @@
+// Types of java-partitioner.js.
+export declare function javaCompatiblePartitioner(message: unknown, key: Buffer | undefined): number;
