@@ -131,9 +131,15 @@ export class KafkaProducerThread {
     ).then(() => undefined);
   }
 
-  async close(): Promise<void> {
+  /** Flushes and closes the producers; after `timeoutMs` (a broker gone away) stops the thread anyway. */
+  async close(timeoutMs = 10_000): Promise<void> {
     if (this.failure) return;
-    await this.request({ type: 'close' }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.request({ type: 'close' }).catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 

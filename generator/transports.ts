@@ -34,7 +34,13 @@ export interface KafkaTransportOptions extends Topics {
   connectionString?: string;
   /** PEM of a CA to trust for that TLS connection (a private CA; Event Hubs needs none). */
   caFile?: string;
+  /** How long a batch is retried while the broker does not answer, before the replay fails. */
+  deliveryTimeoutMs?: number;
 }
+
+/** Like the Java producer's delivery.timeout.ms default: two minutes of retries a second apart. */
+const DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
+const RETRY_DELAY_MS = 1_000;
 
 export class KafkaTransport implements Transport {
   readonly description: string;
@@ -62,8 +68,11 @@ export class KafkaTransport implements Transport {
       clientId: 'tipstream-generator',
       // Idempotent: this client was seen to write a batch twice when a request partly failed on
       // a new topic; the broker drops such repeats only for an idempotent producer. Such a
-      // producer retries without end, hence the check below before the first send.
+      // producer retries without end unless told otherwise: a broker that goes away during a
+      // replay would hang it, so the retries are bounded, and the check below fails fast at start.
       idempotent: true,
+      retries: Math.max(2, Math.ceil((options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS) / RETRY_DELAY_MS)),
+      retryDelay: RETRY_DELAY_MS,
       // Event Hubs closes idle connections after 240 s and suggests shorter metadata ages.
       ...(secure ? { metadataMaxAge: 180_000, requestTimeout: 60_000 } : {}),
     }, PRODUCER_LANES);

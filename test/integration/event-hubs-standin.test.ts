@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, sharedDataDir } from '../../common/config.js';
-import { createProgress } from '../../common/progress.js';
+import { createProgress, type Progress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
 import { deployJob, FlinkRestClient, renderJob, jobValues, ResultsTable, runRelay } from '../../orchestrator/index.js';
 import { startSecureKafka, type SecureKafka } from '../../stack/secure-kafka.js';
@@ -109,3 +109,33 @@ it('names the endpoint, not the key, when the connection string is wrong', async
     await transport.close().catch(() => undefined);
   }
 }, 60_000);
+
+// Last in this file: it stops the stand-in broker.
+it('fails the replay, naming the endpoint, when the broker goes away in the middle', async () => {
+  const topics = { rideTopic: uniqueName('eh-gone-rides'), fareTopic: uniqueName('eh-gone-fares') };
+  await createTopics(broker.bootstrapServers, Object.values(topics), 4, security);
+  const transport = new KafkaTransport({ ...topics, bootstrapServers: broker.bootstrapServers, connectionString: broker.connectionString, caFile: broker.caFile, deliveryTimeoutMs: 5_000 });
+  // The broker is stopped once the first batch was acknowledged; 20,000 events/s for 400,000
+  // events leaves most of the replay still to send.
+  let stopping: Promise<void> | undefined;
+  const progress: Progress = {
+    enabled: false,
+    step: () => undefined,
+    bar: () => ({ update: (sent) => void (sent > 0 && (stopping ??= broker.stop())), setTotal: () => undefined, stop: () => undefined }),
+  };
+  try {
+    const replaying = replay(
+      { source: { format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 200_000 }, faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 }, pacing: { kind: 'rate', eventsPerSecond: 20_000 }, batchSize: 5_000, ...topics },
+      transport,
+      progress,
+    );
+    const error = await replaying.then(() => undefined, (err: unknown) => err as Error & { code?: string; cause?: unknown });
+    expect(stopping).toBeDefined();
+    expect(error?.message).toMatch(new RegExp(`^sending \\d+ events to Kafka at ${broker.bootstrapServers} \\(SASL_SSL, PLAIN\\) failed$`));
+    expect(error?.code).toBe('TIPSTREAM_UNREACHABLE');
+    expect(`${error?.message} ${String(error?.cause)}`).not.toContain(broker.connectionString);
+  } finally {
+    await stopping;
+    await transport.close();
+  }
+}, 120_000);
