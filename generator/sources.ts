@@ -151,15 +151,22 @@ async function* syntheticEvents(options: SourceOptions, report: InputReport): As
   });
   for (const event of buffer.drain()) ordered.push({ event, trip: Number(event.key) });
   const templates = ordered.map(({ event, trip }) => copyTemplate(event.stream, base[trip]!, trip, options.faresLeadMs));
+  let made = 0;
   for (let k = 0; ; k++) {
-    const remaining = wanted - report.trips;
+    const remaining = wanted - made;
     if (remaining <= 0) return;
     // A partial last copy keeps whole trips: the first `remaining` trips by ride time.
     const limit = Math.min(remaining, base.length);
     const suffix = k === 0 ? '' : `-${k}`;
     const shift = k * period;
-    for (const template of templates) if (template.trip < limit) yield template.build(suffix, shift);
-    report.trips += limit;
+    for (const template of templates) {
+      if (template.trip >= limit) continue;
+      const event = template.build(suffix, shift);
+      // Counted as they are made, so an interrupted replay's summary agrees with what it sent.
+      if (event.stream === 'ride') report.trips += 1;
+      yield event;
+    }
+    made += limit;
   }
 }
 

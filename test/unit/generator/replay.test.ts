@@ -174,6 +174,27 @@ describe('inputs', () => {
     expect(new Set(rides).size).toBeGreaterThan(24_900); // the DEBS file itself repeats a few trips
     expect(rides.every((r) => fares.has(r))).toBe(true);
   });
+
+  it('reports the trips an interrupted scale-up made, not the copies it finished', async () => {
+    const transport = new MemoryTransport();
+    const abort = new AbortController();
+    // Interrupted after 12,000 events, inside the first copy of the 10,000-trip file: whole copies
+    // alone would report no trip at all.
+    const stopping: Transport = { description: 'memory', send: async (batch) => {
+      await transport.send(batch);
+      if (transport.events.length >= 12_000) abort.abort();
+    }, close: async () => {} };
+    const summary = await replay(
+      { source: { format: 'synthetic', input: debs, faresLeadMs: 0, bufferCapacity: 10, trips: 50_000 }, faults: noFaults, pacing: { kind: 'fast' }, batchSize: 500, rideTopic: 'r', fareTopic: 'f', signal: abort.signal },
+      stopping,
+      createProgress(false),
+    );
+    expect(summary.interrupted).toBe(true);
+    expect(summary.sent.rides).toBeGreaterThan(5_000);
+    // The ride taken from the input when the interruption was seen is read but not sent.
+    expect(summary.input.trips - summary.sent.rides).toBeGreaterThanOrEqual(0);
+    expect(summary.input.trips - summary.sent.rides).toBeLessThanOrEqual(1);
+  });
 });
 
 describe('fault injection', () => {
