@@ -120,17 +120,27 @@ const JOB_STATES = ['INITIALIZING', 'CREATED', 'RUNNING', 'FAILING', 'FAILED', '
 /** Prometheus gauges fed from the latest poll. Counts are gauges: Flink owns the running totals. */
 export function jobMetricsGauges(registry: Registry) {
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
+  // What only a running job reports is exported from its first value on: an unlabelled gauge
+  // reads 0 until set, and a job that ended before the first poll has no 0 late records to show.
+  const once = (name: string, help: string) => {
+    const g = new Gauge({ name, help, registers: [] });
+    return (value: number | null) => {
+      if (value === null) return;
+      if (!registry.getSingleMetric(name)) registry.registerMetric(g);
+      g.set(value);
+    };
+  };
   const g = {
     malformedRides: gauge('tipstream_malformed_rides_total', 'Malformed rides sent to the dead-letter topic'),
     malformedFares: gauge('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
     recordsRead: gauge('tipstream_source_records_total', 'Records read per source', ['stream']),
-    joined: gauge('tipstream_trips_joined_total', 'Rides that met their fare in the interval join'),
-    late: gauge('tipstream_late_records_dropped_total', 'Records dropped by the window for arriving late'),
+    joined: once('tipstream_trips_joined_total', 'Rides that met their fare in the interval join'),
+    late: once('tipstream_late_records_dropped_total', 'Records dropped by the window for arriving late'),
     checkpoints: gauge('tipstream_checkpoints_total', 'Checkpoints by outcome', ['outcome']),
-    checkpointDuration: gauge('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
-    watermark: gauge('tipstream_window_watermark_seconds', 'Event time (seconds since the epoch) up to which windows have closed'),
-    watermarkLag: gauge('tipstream_watermark_lag_seconds', 'Wall clock minus the window watermark'),
-    restarts: gauge('tipstream_job_restarts_total', 'Restarts of the job after a failure (see `tipstream status` for the latest cause)'),
+    checkpointDuration: once('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
+    watermark: once('tipstream_window_watermark_seconds', 'Event time (seconds since the epoch) up to which windows have closed'),
+    watermarkLag: once('tipstream_watermark_lag_seconds', 'Wall clock minus the window watermark'),
+    restarts: once('tipstream_job_restarts_total', 'Restarts of the job after a failure (see `tipstream status` for the latest cause)'),
     state: gauge('tipstream_job_state', '1 for the job state the job is in', ['state']),
     up: gauge('tipstream_job_metrics_up', '1 when the last poll of the Flink REST API succeeded'),
   };
@@ -140,14 +150,14 @@ export function jobMetricsGauges(registry: Registry) {
       g.malformedFares.set(m.malformedFares);
       g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
       g.recordsRead.set({ stream: 'fare' }, m.faresRead);
-      if (m.tripsJoined !== null) g.joined.set(m.tripsJoined);
-      if (m.lateRecordsDropped !== null) g.late.set(m.lateRecordsDropped);
+      g.joined(m.tripsJoined);
+      g.late(m.lateRecordsDropped);
       g.checkpoints.set({ outcome: 'completed' }, m.checkpointsCompleted);
       g.checkpoints.set({ outcome: 'failed' }, m.checkpointsFailed);
-      if (m.lastCheckpointDurationMs !== null) g.checkpointDuration.set(m.lastCheckpointDurationMs / 1000);
-      if (m.windowWatermark !== null) g.watermark.set(Date.parse(m.windowWatermark) / 1000);
-      if (m.watermarkLagSeconds !== null) g.watermarkLag.set(m.watermarkLagSeconds);
-      if (m.restarts !== null) g.restarts.set(m.restarts);
+      g.checkpointDuration(m.lastCheckpointDurationMs === null ? null : m.lastCheckpointDurationMs / 1000);
+      g.watermark(m.windowWatermark === null ? null : Date.parse(m.windowWatermark) / 1000);
+      g.watermarkLag(m.watermarkLagSeconds);
+      g.restarts(m.restarts);
       for (const state of JOB_STATES) g.state.set({ state }, state === m.state ? 1 : 0);
       g.up.set(1);
     },

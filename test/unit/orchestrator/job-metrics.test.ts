@@ -76,6 +76,23 @@ describe('job metrics from the Flink REST API', () => {
     gauges.down();
     expect(await registry.metrics()).toMatch(/^tipstream_job_metrics_up 0$/m);
   });
+
+  it('leaves out what only a running job reports when the job ended before the first poll, and keeps its last value after', async () => {
+    const ended = new Registry();
+    jobMetricsGauges(ended).update(await collectJobMetrics(fakeFlink('FINISHED', { v6: [5] }), 'j1'));
+    const text = await ended.metrics();
+    expect(text).toMatch(/^tipstream_malformed_rides_total 7$/m);
+    expect(text).toMatch(/^tipstream_job_state\{state="FINISHED"\} 1$/m);
+    for (const name of ['tipstream_trips_joined_total', 'tipstream_late_records_dropped_total', 'tipstream_window_watermark_seconds', 'tipstream_watermark_lag_seconds']) {
+      expect(text).not.toContain(name);
+    }
+
+    const seen = new Registry();
+    const gauges = jobMetricsGauges(seen);
+    gauges.update(await collectJobMetrics(fakeFlink('RUNNING', { v6: [Date.parse('2013-01-01T00:07:00Z')] }), 'j1'));
+    gauges.update(await collectJobMetrics(fakeFlink('FINISHED', { v6: [5] }), 'j1'));
+    expect(await seen.metrics()).toMatch(/^tipstream_trips_joined_total 985$/m);
+  });
 });
 
 describe('a failure in one line', () => {
