@@ -1,5 +1,7 @@
 // Point → neighborhood: a Flatbush index over the polygons' bounding boxes narrows the search,
-// then @turf/boolean-point-in-polygon decides exactly (holes and multipolygons included).
+// then @turf/boolean-point-in-polygon decides exactly (holes and multipolygons included). In front
+// of both, answers are remembered per small grid cell that no polygon edge touches (all its points
+// share one answer), so a point in a cell seen before skips the exact test.
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import Flatbush from 'flatbush';
 import type { MultiPolygon, Polygon, Position } from 'geojson';
@@ -15,7 +17,7 @@ interface IndexedBoundary extends Boundary {
 export class NeighborhoodIndex {
   private readonly index: Flatbush;
   private readonly boundaries: IndexedBoundary[];
-  private readonly candidates: number[] = [];
+  private readonly cells: CellCache;
 
   constructor(boundaries: Boundary[]) {
     // Overlaps resolve to the smallest polygon (the most specific neighborhood), then by name:
@@ -30,6 +32,7 @@ export class NeighborhoodIndex {
     }
     if (this.boundaries.length === 0) this.index.add(0, 0, 0, 0);
     this.index.finish();
+    this.cells = new CellCache(this.boundaries.map((b) => b.geometry));
   }
 
   get size(): number {
@@ -38,20 +41,81 @@ export class NeighborhoodIndex {
 
   /** The neighborhood holding the point, or `Unknown`. Coordinates must already be validated. */
   lookup(lon: number, lat: number): string {
+    let match = this.cells.answer(lon, lat, this.exactMatch);
+    if (match === CellCache.MIXED) match = this.exactMatch(lon, lat);
+    return match < 0 ? UNKNOWN : this.boundaries[match]!.name;
+  }
+
+  /** The same answer without the cell cache: the index, then the exact test. */
+  exactLookup(lon: number, lat: number): string {
+    const match = this.exactMatch(lon, lat);
+    return match < 0 ? UNKNOWN : this.boundaries[match]!.name;
+  }
+
+  /** The boundary holding the point (its position in the sorted list), or -1. */
+  private readonly exactMatch = (lon: number, lat: number): number => {
     const hits = this.index.search(lon, lat, lon, lat, undefined);
-    if (hits.length === 0) return UNKNOWN;
     // Indexes follow the sorted order, so the smallest matching polygon is the lowest index.
     hits.sort((a, b) => a - b);
     const point: Position = [lon, lat];
     for (const i of hits) {
       const boundary = this.boundaries[i];
-      if (boundary && booleanPointInPolygon(point, boundary.geometry)) return boundary.name;
+      if (boundary && booleanPointInPolygon(point, boundary.geometry)) return i;
     }
-    return UNKNOWN;
-  }
+    return -1;
+  };
 
   names(): string[] {
     return [...new Set(this.boundaries.map((b) => b.name))].sort();
+  }
+}
+
+/**
+ * Answers remembered per grid cell (`cellSize` degrees square). A cell that some polygon edge
+ * may touch (an edge's bounding box meets the cell) is `MIXED` and always asks the exact test;
+ * any other cell lies wholly inside or outside each polygon, so the answer at its center holds
+ * for all of it. Bounding boxes overestimate, which only sends more points to the exact test.
+ */
+class CellCache {
+  static readonly MIXED = -2;
+  /** Cells remembered at most (some 40 MB): a flood of far-flung points stops filling memory there. */
+  static readonly CAPACITY = 500_000;
+  private readonly edges: Flatbush;
+  private readonly answers = new Map<number, number>();
+
+  constructor(
+    geometries: Array<Polygon | MultiPolygon>,
+    private readonly cellSize = 0.0005,
+  ) {
+    const segments: Array<[Position, Position]> = [];
+    for (const geometry of geometries) {
+      for (const polygon of geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates) {
+        for (const ring of polygon) for (let i = 0; i < ring.length; i++) segments.push([ring[i]!, ring[(i + 1) % ring.length]!]);
+      }
+    }
+    this.edges = new Flatbush(Math.max(1, segments.length));
+    for (const [a, b] of segments) this.edges.add(Math.min(a[0]!, b[0]!), Math.min(a[1]!, b[1]!), Math.max(a[0]!, b[0]!), Math.max(a[1]!, b[1]!));
+    if (segments.length === 0) this.edges.add(0, 0, 0, 0);
+    this.edges.finish();
+  }
+
+  /** The remembered answer for the point's cell (computing it once), or MIXED. */
+  answer(x: number, y: number, exact: (x: number, y: number) => number): number {
+    const column = Math.floor(x / this.cellSize);
+    const row = Math.floor(y / this.cellSize);
+    // Within ±10^6 columns and rows (any lon/lat at the default size) the key is exact.
+    if (!(Math.abs(column) < 1_000_000 && Math.abs(row) < 1_000_000)) return CellCache.MIXED;
+    const key = (row + 1_000_000) * 2_000_001 + (column + 1_000_000);
+    let answer = this.answers.get(key);
+    if (answer === undefined) {
+      // A hair wider than the cell, so rounding at its borders cannot hide an edge.
+      const margin = this.cellSize * 1e-6;
+      const [x0, y0] = [column * this.cellSize - margin, row * this.cellSize - margin];
+      const [x1, y1] = [(column + 1) * this.cellSize + margin, (row + 1) * this.cellSize + margin];
+      answer = this.edges.search(x0, y0, x1, y1).length > 0 ? CellCache.MIXED : exact((column + 0.5) * this.cellSize, (row + 0.5) * this.cellSize);
+      if (this.answers.size < CellCache.CAPACITY) this.answers.set(key, answer);
+    }
+    return answer;
   }
 }
 

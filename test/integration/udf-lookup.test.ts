@@ -35,7 +35,7 @@ it('enriches rides with pickup and drop-off neighborhoods through the HTTP looku
   const rows = await session.query(`SELECT r.id, n.pickupNeighborhood, n.dropoffNeighborhood
     FROM rides AS r JOIN test_neighborhoods FOR SYSTEM_TIME AS OF r.procTime AS n
       ON n.pickupLon = r.pLon AND n.pickupLat = r.pLat AND n.dropoffLon = r.dLon AND n.dropoffLat = r.dLat`);
-  const expected = (lon: string, lat: string) => service.index.lookup(Number(lon), Number(lat));
+  const expected = (lon: string, lat: string) => service.index.exactLookup(Number(lon), Number(lat));
   expect(rows.map((r) => r.join('|')).sort()).toEqual([
     `nowhere|Unknown|Midtown`,
     `reference|Midtown|${expected('-74.0', '40.72')}`,

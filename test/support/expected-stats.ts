@@ -73,7 +73,7 @@ export function expectedStats(input: { rides: Trip[]; fares: Payment[] }, window
   const groups = new Map<string, { start: number; neighborhood: string; count: number; fare: number; tip: number; miles: number }>();
   for (const ride of input.rides) {
     for (const fare of faresByTrip.get(`${ride.key}@${ride.pickupMs}`) ?? []) {
-      const neighborhood = index.lookup(ride.pickupLon, ride.pickupLat);
+      const neighborhood = index.exactLookup(ride.pickupLon, ride.pickupLat);
       const start = Math.floor(ride.pickupMs / windowMs) * windowMs;
       const id = `${start}|${neighborhood}`;
       const group = groups.get(id) ?? { start, neighborhood, count: 0, fare: 0, tip: 0, miles: 0 };

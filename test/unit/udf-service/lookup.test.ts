@@ -88,6 +88,59 @@ describe('exact point-in-polygon rules', () => {
   });
 });
 
+describe('the cell cache in front of the exact test', () => {
+  /** Points on and beside every edge and vertex, and in every cell around them. */
+  function pointsAround(boundaries: Awaited<ReturnType<typeof loadBoundaries>>['boundaries'], every: number): Array<[number, number]> {
+    const points: Array<[number, number]> = [];
+    let n = 0;
+    for (const { geometry } of boundaries) {
+      for (const polygon of geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates) {
+        for (const ring of polygon) {
+          for (let i = 1; i < ring.length; i++) {
+            if (n++ % every !== 0) continue;
+            const [[x0, y0], [x1, y1]] = [ring[i - 1]!, ring[i]!] as [[number, number], [number, number]];
+            points.push([x0, y0], [(x0 + x1) / 2, (y0 + y1) / 2]);
+            // Beside the edge, a little and a cell or so away on either side.
+            for (const d of [1e-7, 1e-5, 3e-4, 1e-3]) points.push([(x0 + x1) / 2 + d, (y0 + y1) / 2 - d], [(x0 + x1) / 2 - d, (y0 + y1) / 2 + d]);
+          }
+        }
+      }
+    }
+    return points;
+  }
+
+  it('gives the exact answer on the real boundaries: on edges and vertices, beside them, at random and for real trips', async () => {
+    for (const [path, nameField] of [[zillow, 'Name'], [taxiZones, 'zone']] as const) {
+      const { boundaries } = await loadBoundaries(path, { nameField });
+      const index = new NeighborhoodIndex(boundaries);
+      const points = pointsAround(boundaries, 7);
+      // Random points over New York City, twice each: the second lookup uses the remembered cell.
+      let seed = 42;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      for (let i = 0; i < 50_000; i++) points.push([-74.3 + random() * 0.6, 40.45 + random() * 0.5]);
+      const rows = readFileSync(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'), 'utf8').trim().split('\n');
+      for (const row of rows) {
+        const f = row.split(',').map(Number);
+        points.push([f[6]!, f[7]!], [f[8]!, f[9]!]);
+      }
+      expect(points.length).toBeGreaterThan(100_000);
+      const differing = [...points, ...points].filter(([lon, lat]) => index.lookup(lon, lat) !== index.exactLookup(lon, lat));
+      expect(differing).toEqual([]);
+    }
+  });
+
+  it('answers inside a hole, on its edge and next to it as the exact test does', () => {
+    const donut = new NeighborhoodIndex([{ name: 'Donut', geometry: { type: 'Polygon', coordinates: [square(0, 0, 0.01), square(0.004, 0.004, 0.002)] } }]);
+    const points: Array<[number, number]> = [];
+    for (let x = -0.001; x <= 0.011; x += 0.0001) for (let y = -0.001; y <= 0.011; y += 0.0001) points.push([x, y]);
+    points.push([0.004, 0.005], [0.006, 0.006], [0, 0], [0.01, 0.005]);
+    expect(points.filter(([x, y]) => donut.lookup(x, y) !== donut.exactLookup(x, y))).toEqual([]);
+    expect(donut.lookup(0.005, 0.005)).toBe(UNKNOWN);
+    expect(donut.lookup(0.001, 0.001)).toBe('Donut');
+    expect(donut.lookup(0.004, 0.005)).toBe('Donut'); // on the hole's edge: turf counts the boundary in
+  });
+});
+
 describe('loading errors are clear at start-up', () => {
   it('names a missing name field and lists the fields there are', async () => {
     await expect(loadBoundaries(zillow, { nameField: 'Neighbourhood' })).rejects.toThrow(/no feature has the name field 'Neighbourhood' \(fields: .*Name.*\)/);
