@@ -197,7 +197,12 @@ export class EventHubsTransport implements Transport {
   async send(batch: OutgoingEvent[]): Promise<void> {
     for (const [producer, stream] of [[this.rides, 'ride'], [this.fares, 'fare']] as const) {
       const byKey = new Map<string, string[]>();
-      for (const e of batch) if (e.stream === stream) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e.value]);
+      for (const e of batch) {
+        if (e.stream !== stream) continue;
+        const bodies = byKey.get(e.key);
+        if (bodies) bodies.push(e.value);
+        else byKey.set(e.key, [e.value]);
+      }
       for (const [partitionKey, bodies] of byKey) {
         let current = await producer.createBatch({ partitionKey });
         for (const body of bodies) {
