@@ -8,7 +8,7 @@
 // through the same lane, and a lane sends its parts of the batches in arrival order, so each
 // partition receives its events in the order they were given.
 //
-// In: { type: 'send', id, topics, streams, keys, keyLengths, values, valueLengths } | { type: 'close', id }
+// In: { type: 'send', id, topics, streams, ends, bytes } (see kafka-producer-thread.ts) | { type: 'close', id }
 // Out: { id } once every part of that batch was acknowledged, or { id, error }.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Producer } from '@platformatic/kafka';

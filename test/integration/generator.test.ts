@@ -4,12 +4,19 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, sharedDataDir } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
-import { defaultInputs, events, KafkaTransport, newInputReport, replay } from '../../generator/index.js';
+import { defaultInputs, events, KafkaTransport, newInputReport, replay, type SourceOptions } from '../../generator/index.js';
 import { ensureTopics } from '../../orchestrator/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
 const config = loadConfig();
 const bootstrap = config.kafka.bootstrapServers;
+const noFaults = { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 };
+
+/** A replay as fast as possible, without faults, into the transport's topics. */
+function replayFast(source: SourceOptions, batchSize: number, transport: KafkaTransport, topics: { rideTopic: string; fareTopic: string }) {
+  return replay({ source, faults: noFaults, pacing: { kind: 'fast' }, batchSize, ...topics }, transport, createProgress(false));
+}
+
 
 it('replays the FOIL samples into two topics of several partitions, each ride beside its fare', async () => {
   const rideTopic = uniqueName('gen-rides');
@@ -17,18 +24,7 @@ it('replays the FOIL samples into two topics of several partitions, each ride be
   await ensureTopics({ ...config, kafka: { ...config.kafka, partitions: 3 } }, [rideTopic, fareTopic]);
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
   try {
-    const summary = await replay(
-      {
-        source: { format: 'foil', input: join(sharedDataDir, 'taxi', 'foil2013'), faresLeadMs: 0, bufferCapacity: 10_000 },
-        faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 },
-        pacing: { kind: 'fast' },
-        batchSize: 50,
-        rideTopic,
-        fareTopic,
-      },
-      transport,
-      createProgress(false),
-    );
+    const summary = await replayFast({ format: 'foil', input: join(sharedDataDir, 'taxi', 'foil2013'), faresLeadMs: 0, bufferCapacity: 10_000 }, 50, transport, { rideTopic, fareTopic });
     expect(summary.sent).toEqual({ rides: 108, fares: 108, total: 216 });
 
     const rides = await readMessages(bootstrap, rideTopic, 108);
@@ -86,18 +82,7 @@ it('sends a batch far over the broker message limit (sliced into requests), ever
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
   try {
     // 12,000 trips in one send of 24,000 events, about 8 MB: refused as MESSAGE_TOO_LARGE unsliced.
-    const summary = await replay(
-      {
-        source: { format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 12_000 },
-        faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 },
-        pacing: { kind: 'fast' },
-        batchSize: 30_000,
-        rideTopic,
-        fareTopic,
-      },
-      transport,
-      createProgress(false),
-    );
+    const summary = await replayFast({ format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 12_000 }, 30_000, transport, { rideTopic, fareTopic });
     expect(summary.sent).toEqual({ rides: 12_000, fares: 12_000, total: 24_000 });
     // Read until 2 s pass quietly after the 12,000th: a duplicate would show up as an extra.
     const rides = await readMessages(bootstrap, rideTopic, 12_000, 60_000, 2_000);
@@ -119,11 +104,7 @@ it('keeps every partition in the order events were given while several batches a
   const source = { format: 'synthetic' as const, input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 20_000 };
   try {
     // 20,000 trips in batches of 500: 80 batches, up to maxInFlight of them unacknowledged at once.
-    const summary = await replay(
-      { source, faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 }, pacing: { kind: 'fast' }, batchSize: 500, rideTopic, fareTopic },
-      transport,
-      createProgress(false),
-    );
+    const summary = await replayFast(source, 500, transport, { rideTopic, fareTopic });
     expect(summary.sent).toEqual({ rides: 20_000, fares: 20_000, total: 40_000 });
 
     // Where each event stood in the replay (trip times repeat, so time alone would hide a swap).
