@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../common/config.js';
 import { createProgress } from '../common/progress.js';
-import { defaultInputs, KafkaTransport, replay, type OutgoingEvent, type Transport } from '../generator/index.js';
+import { defaultInputs, KafkaTransport, replay, type KafkaClientChoice, type OutgoingEvent, type Transport } from '../generator/index.js';
+import type { EncodedChunk } from '../generator/encoded-source.js';
 import { ensureTopics } from '../orchestrator/index.js';
 import { kafkaLibDir } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';
@@ -42,6 +43,20 @@ class MeasuringTransport implements Transport {
     }
     await this.inner.send(batch);
   }
+  async flush() {
+    await this.inner.flush?.();
+  }
+  get sendEncoded() {
+    const inner = this.inner.sendEncoded?.bind(this.inner);
+    if (!inner) return undefined;
+    return async (chunk: EncodedChunk) => {
+      if (this.batches++ % 20 === 0) {
+        this.bytes += chunk.bytes.byteLength;
+        this.count += chunk.count;
+      }
+      await inner(chunk);
+    };
+  }
   async close() {
     await this.inner.close();
   }
@@ -54,7 +69,8 @@ const anchorTopic = uniqueName('bench-anchor');
 await ensureTopics({ ...config, kafka: { ...config.kafka, partitions } }, [rideTopic, fareTopic, anchorTopic]);
 try {
   const kafkaOptions = { bootstrapServers: bootstrap, rideTopic, fareTopic };
-  const transport = new MeasuringTransport(new KafkaTransport(kafkaOptions));
+  const kafka = new KafkaTransport({ ...kafkaOptions, client: (process.env.BENCH_KAFKA_CLIENT as KafkaClientChoice | undefined) ?? 'auto' });
+  const transport = new MeasuringTransport(kafka);
   const summary = await replay(
     {
       source: { format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 200_000, trips },
@@ -70,7 +86,7 @@ try {
   await transport.close();
   const recordSize = Math.round(transport.bytes / transport.count);
   const generatorRate = summary.eventsPerSecond;
-  console.log(`generator: ${summary.sent.total.toLocaleString('en-US')} events (${trips.toLocaleString('en-US')} synthetic trips) in ${summary.durationSeconds.toFixed(1)} s = ${Math.round(generatorRate).toLocaleString('en-US')} events/s (avg record ${recordSize} bytes)`);
+  console.log(`generator: ${summary.sent.total.toLocaleString('en-US')} events (${trips.toLocaleString('en-US')} synthetic trips) in ${summary.durationSeconds.toFixed(1)} s = ${Math.round(generatorRate).toLocaleString('en-US')} events/s (avg record ${recordSize} bytes, Kafka client ${kafka.client})`);
 
   const java = await findJava17();
   const { stdout } = await execFileAsync(java, [

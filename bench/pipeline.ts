@@ -91,6 +91,8 @@ class TimedTransport implements Transport {
     let eventTime = -Infinity;
     for (const e of batch) if (e.time > eventTime) eventTime = e.time;
     await this.inner.send(batch);
+    // A send may resolve once queued in the client: the time wanted is the acknowledgement's.
+    await this.inner.flush?.();
     this.acks.push({ eventTime, wall: Date.now() });
   }
   close(): Promise<void> {

@@ -14,7 +14,7 @@ import { EventHubsTransport, eventHubsKafkaEndpoint, KafkaTransport, type Transp
 
 export { formatSummary, replay, type GeneratorSummary, type Pacing, type ReplayOptions } from './replay.js';
 export { events, newInputReport, type InputFormat, type InputReport, type SourceOptions } from './sources.js';
-export { EventHubsTransport, KafkaTransport, type EventHubsBatch, type EventHubsProducer, type Transport } from './transports.js';
+export { EventHubsTransport, KafkaTransport, type EventHubsBatch, type EventHubsProducer, type KafkaClientChoice, type Transport } from './transports.js';
 export { fareCsv, messageKey, rideJson, type Fare, type OutgoingEvent, type Ride } from './records.js';
 export { DEBS_DEFAULTS, parseDebs, parseFoilFare, parseFoilRide } from './parsers.js';
 export { FaultInjector, type InjectionCounts } from './faults.js';

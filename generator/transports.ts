@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Admin } from '@platformatic/kafka';
 import { ConfigError, InfrastructureError, UserError } from '../common/errors.js';
 import { KafkaProducerThread, type ThreadConnection } from './kafka-producer-thread.js';
+import { librdkafkaSupports, LibrdkafkaProducer, loadLibrdkafka, type LibrdkafkaConnection } from './librdkafka-producer.js';
+import type { EncodedChunk } from './encoded-source.js';
 import type { OutgoingEvent } from './records.js';
 
 export interface Topics {
@@ -18,6 +20,16 @@ export interface Transport {
   /** Batches that may be sent before the first is acknowledged, order kept (default 1). */
   readonly maxInFlight?: number;
   send(batch: OutgoingEvent[]): Promise<void>;
+  /**
+   * Resolves once everything sent so far is acknowledged, for a transport whose `send` resolves
+   * earlier (once the events are queued in its client).
+   */
+  flush?(): Promise<void>;
+  /**
+   * Sends events already encoded (keys and values as UTF-8): a transport that has it gets them
+   * from a worker thread that reads and formats the trips (see encoded-source.ts).
+   */
+  sendEncoded?(chunk: EncodedChunk): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,6 +48,26 @@ export interface KafkaTransportOptions extends Topics {
   caFile?: string;
   /** How long a batch is retried while the broker does not answer, before the replay fails. */
   deliveryTimeoutMs?: number;
+  /**
+   * The Kafka client: `librdkafka` (@confluentinc/kafka-javascript, an optional native
+   * dependency), `javascript` (@platformatic/kafka on a worker thread), or `auto` (the default):
+   * librdkafka when it is installed and can make the connection, otherwise JavaScript.
+   */
+  client?: KafkaClientChoice;
+}
+
+export const KAFKA_CLIENTS = ['auto', 'librdkafka', 'javascript'] as const;
+export type KafkaClientChoice = (typeof KAFKA_CLIENTS)[number];
+
+/** Which client `auto` (or a named one) comes to here, or a ConfigError saying why it cannot. */
+export function resolveKafkaClient(choice: KafkaClientChoice, connection: LibrdkafkaConnection): 'librdkafka' | 'javascript' {
+  if (choice === 'javascript') return 'javascript';
+  const { module, problem } = loadLibrdkafka();
+  const usable = module !== undefined && librdkafkaSupports(module, connection);
+  if (choice === 'auto') return usable ? 'librdkafka' : 'javascript';
+  if (!module) throw new ConfigError(`the librdkafka Kafka client was asked for, but ${problem}. Install it with \`npm install\` (where its prebuilt binary cannot be downloaded, build it against the system's OpenSSL: \`CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript\`), or use --kafka-client javascript`);
+  if (!usable) throw new ConfigError(`this build of librdkafka has no TLS or SASL PLAIN support (features: ${module.features.join(', ')}), which the Event Hubs Kafka endpoint needs: rebuild it with OpenSSL's headers installed, or use --kafka-client javascript`);
+  return 'librdkafka';
 }
 
 /** Like the Java producer's delivery.timeout.ms default: two minutes of retries a second apart. */
@@ -44,9 +76,13 @@ const RETRY_DELAY_MS = 1_000;
 
 export class KafkaTransport implements Transport {
   readonly description: string;
+  /** The Kafka client this transport uses. */
+  readonly client: 'librdkafka' | 'javascript';
   /** The producer thread keeps each partition's order across overlapping batches. */
-  readonly maxInFlight = 4;
-  private readonly producer: KafkaProducerThread;
+  readonly maxInFlight: number;
+  private readonly producer: KafkaProducerThread | LibrdkafkaProducer;
+  /** With librdkafka: events read and encoded on a worker thread are sent as they are. */
+  readonly sendEncoded?: (chunk: EncodedChunk) => Promise<void>;
   private readonly connection: ThreadConnection;
   private checked?: Promise<void>;
 
@@ -62,6 +98,30 @@ export class KafkaTransport implements Transport {
           }
         : {}),
     };
+    const deliveryTimeoutMs = options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    const librdkafkaConnection: LibrdkafkaConnection = {
+      bootstrapServers: options.bootstrapServers,
+      ...(secure ? { sasl: { username: '$ConnectionString', password: options.connectionString! } } : {}),
+      ...(options.caFile ? { caFile: options.caFile } : {}),
+    };
+    this.client = resolveKafkaClient(options.client ?? 'auto', librdkafkaConnection);
+    if (this.client === 'librdkafka') {
+      // librdkafka keeps each partition's order itself; `send` only queues, so one at a time.
+      this.maxInFlight = 1;
+      const producer = new LibrdkafkaProducer(loadLibrdkafka().module!, librdkafkaConnection, { clientId: 'tipstream-generator', deliveryTimeoutMs });
+      this.producer = producer;
+      this.sendEncoded = async (chunk) => {
+        if (chunk.count === 0) return;
+        await this.check();
+        try {
+          await producer.sendEncoded(chunk, [options.rideTopic, options.fareTopic]);
+        } catch (cause) {
+          throw this.sendFailure(`sending ${chunk.count} events to ${this.description} failed`, cause);
+        }
+      };
+      return;
+    }
+    this.maxInFlight = 4;
     // Encoding records is most of a replay's CPU time: the producers run on a worker thread
     // (kafka-producer-worker.js), beside the thread that reads and formats trips.
     this.producer = new KafkaProducerThread([options.rideTopic, options.fareTopic], this.connection, {
@@ -71,7 +131,7 @@ export class KafkaTransport implements Transport {
       // producer retries without end unless told otherwise: a broker that goes away during a
       // replay would hang it, so the retries are bounded, and the check below fails fast at start.
       idempotent: true,
-      retries: Math.max(2, Math.ceil((options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS) / RETRY_DELAY_MS)),
+      retries: Math.max(2, Math.ceil(deliveryTimeoutMs / RETRY_DELAY_MS)),
       retryDelay: RETRY_DELAY_MS,
       // Event Hubs closes idle connections after 240 s and suggests shorter metadata ages.
       ...(secure ? { metadataMaxAge: 180_000, requestTimeout: 60_000 } : {}),
@@ -82,13 +142,27 @@ export class KafkaTransport implements Transport {
     if (batch.length === 0) return;
     await this.check();
     try {
+      if (this.producer instanceof LibrdkafkaProducer) await this.producer.send(batch, [this.options.rideTopic, this.options.fareTopic]);
       // Requests of at most MAX_REQUEST_BYTES: a partition's part of a request is one record
       // batch, and the broker refuses those over 1 MB by default (a --batch-size of 20,000 failed
       // with MESSAGE_TOO_LARGE before).
-      await this.producer.send(batch, MAX_REQUEST_BYTES);
+      else await this.producer.send(batch, MAX_REQUEST_BYTES);
     } catch (cause) {
-      throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `sending ${batch.length} events to ${this.description} failed`, { cause, retriable: true });
+      throw this.sendFailure(`sending ${batch.length} events to ${this.description} failed`, cause);
     }
+  }
+
+  async flush(): Promise<void> {
+    if (!(this.producer instanceof LibrdkafkaProducer)) return;
+    try {
+      await this.producer.flush();
+    } catch (cause) {
+      throw this.sendFailure(`sending events to ${this.description} failed`, cause);
+    }
+  }
+
+  private sendFailure(message: string, cause: unknown): InfrastructureError {
+    return new InfrastructureError('TIPSTREAM_UNREACHABLE', message, { cause, retriable: true });
   }
 
   /**

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadConfig, sharedDataDir } from '../../common/config.js';
 import { createProgress, type Progress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
+import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
 import { deployJob, FlinkRestClient, renderJob, jobValues, ResultsTable, runRelay } from '../../orchestrator/index.js';
 import { startSecureKafka, type SecureKafka } from '../../stack/secure-kafka.js';
 import { startUdfService } from '../../udf-service/index.js';
@@ -61,6 +62,8 @@ it('runs generator, Flink job and relay over SASL_SSL / PLAIN / $ConnectionStrin
 
   const transport = new KafkaTransport({ bootstrapServers: broker.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic, connectionString: broker.connectionString, caFile: broker.caFile });
   expect(transport.description).toBe(`Kafka at ${broker.bootstrapServers} (SASL_SSL, PLAIN)`);
+  // librdkafka where it is installed (as in CI), built with TLS and SASL.
+  expect(transport.client).toBe(loadLibrdkafka().module ? 'librdkafka' : 'javascript');
   try {
     const summary = await replay(
       { source: { format: 'foil', input: defaultInputs.foil, faresLeadMs: 0, bufferCapacity: 10_000 }, faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 }, pacing: { kind: 'fast' }, batchSize: 50, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic },
@@ -91,6 +94,26 @@ it('runs generator, Flink job and relay over SASL_SSL / PLAIN / $ConnectionStrin
   } finally {
     await table.close();
   }
+});
+
+it('sends over SASL_SSL / PLAIN with the JavaScript client too (the fallback where librdkafka is missing)', async () => {
+  const topics = { rideTopic: uniqueName('eh-js-rides'), fareTopic: uniqueName('eh-js-fares') };
+  await createTopics(broker.bootstrapServers, Object.values(topics), 4, security);
+  const transport = new KafkaTransport({ ...topics, bootstrapServers: broker.bootstrapServers, connectionString: broker.connectionString, caFile: broker.caFile, client: 'javascript' });
+  try {
+    const summary = await replay(
+      { source: { format: 'foil', input: defaultInputs.foil, faresLeadMs: 0, bufferCapacity: 10_000 }, faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 }, pacing: { kind: 'fast' }, batchSize: 50, ...topics },
+      transport,
+      createProgress(false),
+    );
+    expect(summary.sent).toEqual({ rides: 108, fares: 108, total: 216 });
+  } finally {
+    await transport.close();
+  }
+  const [rides, fares] = await Promise.all([topics.rideTopic, topics.fareTopic].map((topic) => readMessages(broker.bootstrapServers, topic, 108, 60_000, 1_000, security)));
+  expect([rides!.length, fares!.length]).toEqual([108, 108]);
+  const farePartition = new Map(fares!.map((f) => [f.key, f.partition]));
+  expect(rides!.filter((r) => farePartition.get(r.key) !== r.partition)).toEqual([]);
 });
 
 it('names the endpoint, not the key, when the connection string is wrong', async () => {

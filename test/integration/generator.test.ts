@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, sharedDataDir } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, KafkaTransport, newInputReport, replay, type SourceOptions } from '../../generator/index.js';
+import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
 import { ensureTopics } from '../../orchestrator/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
@@ -75,11 +76,21 @@ it('fails with the address when no broker answers, instead of retrying forever',
   }
 }, 60_000);
 
-it('sends a batch far over the broker message limit (sliced into requests), every event once', async () => {
+// Both Kafka clients: librdkafka (the default where it is installed, as in CI) and the
+// JavaScript client on a worker thread (the fallback).
+const clients = ['librdkafka', 'javascript'] as const;
+
+it('uses librdkafka by default where it is installed', () => {
+  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic: 'r', fareTopic: 'f' });
+  expect(transport.client).toBe(loadLibrdkafka().module ? 'librdkafka' : 'javascript');
+  expect(transport.sendEncoded !== undefined).toBe(transport.client === 'librdkafka');
+});
+
+it.each(clients)('sends a batch far over the broker message limit, every event once (%s)', async (client) => {
   const rideTopic = uniqueName('gen-big-rides');
   const fareTopic = uniqueName('gen-big-fares');
   await ensureTopics(config, [rideTopic, fareTopic]);
-  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
+  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic, client });
   try {
     // 12,000 trips in one send of 24,000 events, about 8 MB: refused as MESSAGE_TOO_LARGE unsliced.
     const summary = await replayFast({ format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 12_000 }, 30_000, transport, { rideTopic, fareTopic });
@@ -95,15 +106,17 @@ it('sends a batch far over the broker message limit (sliced into requests), ever
   }
 }, 120_000);
 
-it('keeps every partition in the order events were given while several batches are in flight', async () => {
+it.each(clients)('keeps every partition in the order events were given, with batches overlapping (%s)', async (client) => {
   const rideTopic = uniqueName('gen-order-rides');
   const fareTopic = uniqueName('gen-order-fares');
   await ensureTopics({ ...config, kafka: { ...config.kafka, partitions: 4 } }, [rideTopic, fareTopic]);
-  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
-  expect(transport.maxInFlight).toBeGreaterThan(1);
+  const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic, client });
+  // The JavaScript client keeps several batches in flight; librdkafka queues them and sends on.
+  if (client === 'javascript') expect(transport.maxInFlight).toBeGreaterThan(1);
+  else expect(transport.sendEncoded).toBeDefined();
   const source = { format: 'synthetic' as const, input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 100_000, trips: 20_000 };
   try {
-    // 20,000 trips in batches of 500: 80 batches, up to maxInFlight of them unacknowledged at once.
+    // 20,000 trips in batches of 500: 80 batches, several of them unacknowledged at once.
     const summary = await replayFast(source, 500, transport, { rideTopic, fareTopic });
     expect(summary.sent).toEqual({ rides: 20_000, fares: 20_000, total: 40_000 });
 
