@@ -60,6 +60,8 @@ export const configSchema = z.strictObject({
     connectionString: z.string().min(1).optional(),
     /** PEM of a CA to trust for the SASL_SSL endpoint (a private CA; Event Hubs needs none). */
     caFile: z.string().min(1).optional(),
+    /** The generator's Kafka client: librdkafka where installed (auto), or the JavaScript one. */
+    client: z.enum(['auto', 'librdkafka', 'javascript']),
   }),
   flink: z.strictObject({
     restUrl: z.url().optional(),
@@ -163,6 +165,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       deadLetterTopic: 'taxi-dead-letter',
       statsTopic: 'taxi-neighborhood-stats',
       partitions: 4,
+      client: 'auto',
     },
     flink: {},
     cassandra: {

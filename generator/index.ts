@@ -8,6 +8,8 @@ import { parseDurationMs } from '../common/duration.js';
 import { UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
 import { ensureTopics } from '../orchestrator/index.js';
+import { childLogger } from '../common/logger.js';
+import { loadLibrdkafka } from './librdkafka-producer.js';
 import { formatSummary, replay, type GeneratorSummary, type Pacing } from './replay.js';
 import type { InputFormat } from './sources.js';
 import { EventHubsTransport, eventHubsKafkaEndpoint, KafkaTransport, type Transport } from './transports.js';
@@ -30,6 +32,7 @@ const generatorFlags: ConfigFlag[] = [
   { flag: 'ride-topic', path: 'kafka.rideTopic' },
   { flag: 'fare-topic', path: 'kafka.fareTopic' },
   { flag: 'partitions', path: 'kafka.partitions' },
+  { flag: 'kafka-client', path: 'kafka.client' },
 ];
 
 interface GenerateFlags {
@@ -92,7 +95,8 @@ export function registerGenerateCommand(program: Command): void {
     .option('--fare-topic <name>', 'fare topic or hub (default taxi-fares)')
     .option('--partitions <n>', 'partitions of topics created here (default 4)')
     .option('--no-create-topics', 'do not create missing topics')
-    .option('--batch-size <n>', 'events handed to the transport at once (Kafka gets them in requests of at most 768 KiB)', '1000')
+    .option('--kafka-client <client>', 'auto (librdkafka where installed, else javascript), librdkafka or javascript (default auto)')
+    .option('--batch-size <n>', 'events handed to the transport at once (the JavaScript Kafka client sends them in requests of at most 768 KiB)', '1000')
     .option('--summary-json <file>', 'also write the summary, with exact counts by kind, as JSON')
     .action(
       action(async (flags: GenerateFlags, command: Command) => {
@@ -114,7 +118,11 @@ export function registerGenerateCommand(program: Command): void {
           transport = await EventHubsTransport.connect({ rideTopic, fareTopic, ...(connectionString ? { connectionString } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
         } else {
           if (flags.createTopics && !connectionString) await ensureTopics({ ...config, kafka: { ...config.kafka, bootstrapServers } }, [rideTopic, fareTopic]);
-          transport = new KafkaTransport({ bootstrapServers, rideTopic, fareTopic, ...(connectionString ? { connectionString } : {}), ...(config.kafka.caFile ? { caFile: config.kafka.caFile } : {}) });
+          const kafka = new KafkaTransport({ bootstrapServers, rideTopic, fareTopic, client: config.kafka.client, ...(connectionString ? { connectionString } : {}), ...(config.kafka.caFile ? { caFile: config.kafka.caFile } : {}) });
+          if (kafka.client === 'javascript' && config.kafka.client === 'auto') {
+            childLogger('generator').warn(`using the JavaScript Kafka client, about half as fast as librdkafka here: ${loadLibrdkafka().problem ?? 'this librdkafka build has no TLS or SASL PLAIN'} (see the README, Generator)`);
+          }
+          transport = kafka;
         }
 
         const abort = new AbortController();

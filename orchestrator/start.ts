@@ -130,7 +130,7 @@ export function registerStartCommand(program: Command): void {
         say(`3/6 replaying ${options.format} trips into ${k.rideTopic} and ${k.fareTopic}`);
         if (k.connectionString === undefined && !options.keepTopics) await freshTopics(config, topics);
         else await ensureTopics(config, topics);
-        const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, ...(k.connectionString ? { connectionString: k.connectionString } : {}), ...(k.caFile ? { caFile: k.caFile } : {}) });
+        const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client, ...(k.connectionString ? { connectionString: k.connectionString } : {}), ...(k.caFile ? { caFile: k.caFile } : {}) });
         const summary = await replay(
           {
             source: { format: options.format, input: options.input ?? defaultInputs[options.format], faresLeadMs: 0, bufferCapacity: 200_000, ...(options.format === 'synthetic' ? { trips: 100_000 } : {}) },
