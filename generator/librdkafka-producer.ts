@@ -1,7 +1,7 @@
-// The generator's Kafka producer on librdkafka (@confluentinc/kafka-javascript): the records are
-// encoded, batched and sent by librdkafka's own threads, in C, which takes a replay from what one
-// JavaScript thread can encode to near Kafka's own producer. An optional dependency: when its
-// native part is not installed, the generator uses the JavaScript client on a worker thread.
+// The generator's Kafka producer on librdkafka (@confluentinc/kafka-javascript): records are
+// batched, encoded and sent by librdkafka's own threads, in C, where the JavaScript client spends
+// most of a replay's CPU time. An optional dependency: when its native part is not installed, the
+// generator uses the JavaScript client on a worker thread (transports.ts).
 //
 // A message handed to librdkafka is sent in the background; only failed deliveries are reported
 // (a report per delivered message costs more than producing it). So `send` resolves once the
@@ -57,7 +57,7 @@ export class LibrdkafkaProducer {
 
   constructor(
     module: Librdkafka,
-    private readonly connection: LibrdkafkaConnection,
+    connection: LibrdkafkaConnection,
     private readonly options: LibrdkafkaOptions,
   ) {
     this.producer = new module.Producer({

@@ -56,8 +56,7 @@ export interface KafkaTransportOptions extends Topics {
   client?: KafkaClientChoice;
 }
 
-export const KAFKA_CLIENTS = ['auto', 'librdkafka', 'javascript'] as const;
-export type KafkaClientChoice = (typeof KAFKA_CLIENTS)[number];
+export type KafkaClientChoice = 'auto' | 'librdkafka' | 'javascript';
 
 /** Which client `auto` (or a named one) comes to here, or a ConfigError saying why it cannot. */
 export function resolveKafkaClient(choice: KafkaClientChoice, connection: LibrdkafkaConnection): 'librdkafka' | 'javascript' {
@@ -78,7 +77,10 @@ export class KafkaTransport implements Transport {
   readonly description: string;
   /** The Kafka client this transport uses. */
   readonly client: 'librdkafka' | 'javascript';
-  /** The producer thread keeps each partition's order across overlapping batches. */
+  /**
+   * JavaScript client: its producer thread keeps each partition's order across overlapping
+   * batches. librdkafka: 1, as `send` resolves once the batch is queued.
+   */
   readonly maxInFlight: number;
   private readonly producer: KafkaProducerThread | LibrdkafkaProducer;
   /** With librdkafka: events read and encoded on a worker thread are sent as they are. */
@@ -106,7 +108,6 @@ export class KafkaTransport implements Transport {
     };
     this.client = resolveKafkaClient(options.client ?? 'auto', librdkafkaConnection);
     if (this.client === 'librdkafka') {
-      // librdkafka keeps each partition's order itself; `send` only queues, so one at a time.
       this.maxInFlight = 1;
       const producer = new LibrdkafkaProducer(loadLibrdkafka().module!, librdkafkaConnection, { clientId: 'tipstream-generator', deliveryTimeoutMs });
       this.producer = producer;

@@ -6,6 +6,7 @@ import { loadConfig, sharedDataDir } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, KafkaTransport, newInputReport, replay, type SourceOptions } from '../../generator/index.js';
 import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
+import { javaCompatiblePartitioner } from '../../generator/transports.js';
 import { ensureTopics } from '../../orchestrator/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
@@ -143,6 +144,9 @@ it.each(clients)('keeps every partition in the order events were given, with bat
     expect(swaps).toBe(0);
     const farePartition = new Map(fares.map((f) => [f.key, f.partition]));
     expect(rides.filter((r) => farePartition.get(r.key) !== r.partition)).toEqual([]);
+    // Both clients place a key where Java's default partitioner would.
+    const misplaced = readBack.filter((m) => m.partition !== javaCompatiblePartitioner(undefined, Buffer.from(m.key)) % 4);
+    expect(misplaced).toEqual([]);
   } finally {
     await transport.close();
     await deleteTopics(bootstrap, [rideTopic, fareTopic]).catch(() => undefined);
