@@ -10,15 +10,8 @@ import type { EncodedChunk } from '../../../generator/encoded-source.js';
 import { replay, type OutgoingEvent, type Transport } from '../../../generator/index.js';
 import type { FaultOptions } from '../../../generator/faults.js';
 import type { SkippedRow, SourceOptions } from '../../../generator/sources.js';
+import { MemoryTransport } from '../../support/memory-transport.js';
 
-class MemoryTransport implements Transport {
-  readonly description = 'memory';
-  readonly events: OutgoingEvent[] = [];
-  async send(batch: OutgoingEvent[]) {
-    this.events.push(...batch);
-  }
-  async close() {}
-}
 
 /** Takes chunks and decodes them back into events, as a Kafka client would send them. */
 class EncodedMemoryTransport extends MemoryTransport {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { compatibilityPartitioner } from '@platformatic/kafka';
 import { sharedDataDir } from '../../../common/config.js';
 import { requestRanges } from '../../../generator/kafka-producer-thread.js';
-import { javaCompatiblePartitioner } from '../../../generator/transports.js';
+import { librdkafkaSupports, loadLibrdkafka } from '../../../generator/librdkafka-producer.js';
+import { javaCompatiblePartitioner, resolveKafkaClient } from '../../../generator/transports.js';
 
 // Both partitioners look at the key only.
 const message = {} as Parameters<typeof compatibilityPartitioner>[0];
@@ -49,4 +50,20 @@ it('cuts a batch into requests by bytes, in order, each under the limit unless o
   // A single message over the limit travels alone rather than being dropped.
   expect(requestRanges(endsOf([10, 50_000, 10]), 10_000)).toEqual([[0, 1], [1, 2], [2, 3]]);
   expect(requestRanges(new Uint32Array(0), 10_000)).toEqual([]);
+});
+
+it('chooses the Kafka client: librdkafka only where it is installed and, for SASL_SSL, has TLS and SASL PLAIN', () => {
+  const plain = { bootstrapServers: '127.0.0.1:9092' };
+  const secure = { ...plain, sasl: { username: '$ConnectionString', password: 'secret' } };
+  const build = (features: string[]) => ({ features }) as unknown as Parameters<typeof librdkafkaSupports>[0];
+  expect(librdkafkaSupports(build(['gzip']), plain)).toBe(true);
+  expect(librdkafkaSupports(build(['gzip', 'sasl_plain']), secure)).toBe(false);
+  expect(librdkafkaSupports(build(['ssl', 'sasl_plain']), secure)).toBe(true);
+
+  expect(resolveKafkaClient('javascript', plain)).toBe('javascript');
+  const installed = loadLibrdkafka().module !== undefined;
+  expect(resolveKafkaClient('auto', plain)).toBe(installed ? 'librdkafka' : 'javascript');
+  if (!installed) expect(() => resolveKafkaClient('librdkafka', plain)).toThrow(/--kafka-client javascript/);
+  else if (librdkafkaSupports(loadLibrdkafka().module!, secure)) expect(resolveKafkaClient('librdkafka', secure)).toBe('librdkafka');
+  else expect(() => resolveKafkaClient('librdkafka', secure)).toThrow(/no TLS or SASL PLAIN/);
 });

@@ -8,15 +8,8 @@ import { EventHubsTransport, replay, type EventHubsBatch, type EventHubsProducer
 import { FaultInjector, malformFare, malformRide, fareMalformedKinds, rideMalformedKinds } from '../../../generator/faults.js';
 import { ReorderBuffer } from '../../../generator/reorder-buffer.js';
 import { parseFoilFare } from '../../../generator/parsers.js';
+import { MemoryTransport } from '../../support/memory-transport.js';
 
-class MemoryTransport implements Transport {
-  readonly description = 'memory';
-  readonly events: OutgoingEvent[] = [];
-  async send(batch: OutgoingEvent[]) {
-    this.events.push(...batch);
-  }
-  async close() {}
-}
 
 const noFaults = { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 };
 const debs = join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv');
