@@ -41,8 +41,7 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
   const injector = new FaultInjector(options.faults);
   const sent = { rides: 0, fares: 0, total: 0 };
   const started = Date.now();
-  const expected = options.source.format === 'synthetic' ? (options.source.trips ?? 0) * 2 : 0;
-  const bar = progress.bar('sending', expected, ' events');
+  const bar = sendingBar(options, progress);
   let batch: OutgoingEvent[] = [];
   // Sends not yet acknowledged, oldest first. A transport that keeps per-partition order across
   // overlapping batches allows several; otherwise one, while the next batch is built.
@@ -62,15 +61,14 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
         else sent.fares += 1;
       }
       sent.total += outgoing.length;
-      const elapsed = (Date.now() - started) / 1000;
-      bar.update(sent.total, { detail: `${Math.round(sent.total / Math.max(elapsed, 0.001))} events/s, ${injectedTotal(injector.counts)} injected` });
+      bar.update(sent.total, { detail: progressDetail(sent.total, started, injector.counts) });
     });
     // Awaited later, in order; until then a failure must not count as an unhandled rejection.
     sending.catch(() => undefined);
     inFlight.push(sending);
   };
 
-  const batchSize = options.pacing.kind === 'rate' ? Math.max(1, Math.min(options.batchSize, Math.floor(options.pacing.eventsPerSecond / 20))) : options.batchSize;
+  const batchSize = batchSizeFor(options);
   let queued = 0;
   for await (const event of events(options.source, report)) {
     if (options.signal?.aborted) {
@@ -106,7 +104,21 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
   return summarize(options, transport, report, sent, injector.counts, started, interrupted);
 }
 
-const injectedTotal = (c: InjectionCounts) => c.malformedRides + c.malformedFares + c.lateRides + c.lateFares + c.duplicateRides + c.duplicateFares;
+/** The progress bar, with a total when the input says how many events it will make. */
+function sendingBar(options: ReplayOptions, progress: Progress) {
+  return progress.bar('sending', options.source.format === 'synthetic' ? (options.source.trips ?? 0) * 2 : 0, ' events');
+}
+
+function progressDetail(sent: number, started: number, c: InjectionCounts): string {
+  const injected = c.malformedRides + c.malformedFares + c.lateRides + c.lateFares + c.duplicateRides + c.duplicateFares;
+  return `${Math.round(sent / Math.max((Date.now() - started) / 1000, 0.001))} events/s, ${injected} injected`;
+}
+
+/** At a fixed rate, batches of at most a twentieth of a second's events, so pacing stays smooth. */
+function batchSizeFor(options: ReplayOptions): number {
+  if (options.pacing.kind !== 'rate') return options.batchSize;
+  return Math.max(1, Math.min(options.batchSize, Math.floor(options.pacing.eventsPerSecond / 20)));
+}
 
 /**
  * The replay for a transport that takes encoded chunks: trips are read, formatted and injected
@@ -117,9 +129,8 @@ async function replayEncoded(options: ReplayOptions, transport: Transport, progr
   const sendEncoded = transport.sendEncoded!.bind(transport);
   const sent = { rides: 0, fares: 0, total: 0 };
   const started = Date.now();
-  const expected = options.source.format === 'synthetic' ? (options.source.trips ?? 0) * 2 : 0;
-  const bar = progress.bar('sending', expected, ' events');
-  const chunkSize = options.pacing.kind === 'rate' ? Math.max(1, Math.min(options.batchSize, Math.floor(options.pacing.eventsPerSecond / 20))) : options.batchSize;
+  const bar = sendingBar(options, progress);
+  const chunkSize = batchSizeFor(options);
   let report: InputReport = newInputReport();
   let injected = emptyCounts();
   const skipped: InputReport['skipped'] = [];
@@ -136,8 +147,7 @@ async function replayEncoded(options: ReplayOptions, transport: Transport, progr
     skipped.push(...chunk.skipped);
     report = { ...chunk.report, skipped };
     injected = chunk.injected;
-    const elapsed = (Date.now() - started) / 1000;
-    bar.update(sent.total, { detail: `${Math.round(sent.total / Math.max(elapsed, 0.001))} events/s, ${injectedTotal(injected)} injected` });
+    bar.update(sent.total, { detail: progressDetail(sent.total, started, injected) });
     if (options.pacing.kind === 'rate') {
       const due = started + (sent.total / options.pacing.eventsPerSecond) * 1000;
       if (due > Date.now()) await delay(due - Date.now());
