@@ -2,17 +2,21 @@
 // rides: in-process (the limit), over HTTP with keep-alive (the udf-service in its own process),
 // and a bare node:http server answering a constant (the HTTP ceiling), measured in the same run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import { projectRoot, sharedDataDir } from '../common/config.js';
+import { dataDir, projectRoot, sharedDataDir } from '../common/config.js';
 import { loadBoundaries, NeighborhoodIndex } from '../udf-service/index.js';
 
-const boundariesPath = join(sharedDataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip');
+const boundariesPath = join(dataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip');
 const ridesPath = join(sharedDataDir, 'taxi', 'flink-training', 'nycTaxiRides.first100k.gz');
+if (!existsSync(ridesPath)) {
+  console.error(`bench:udf needs ${ridesPath} (the Flink training rides, a larger data set kept beside the team's checkout, not in data/)`);
+  process.exit(1);
+}
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 

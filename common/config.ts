@@ -10,7 +10,9 @@ import { ConfigError } from './errors.js';
 
 /** The repository root (the folder holding package.json). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** The shared data folder beside the repository (see ../shared/data/README.md). */
+/** The demo data that ships with tipstream (data/README.md): every default path points here. */
+export const dataDir = resolve(projectRoot, 'data');
+/** The team's larger data sets beside a checkout, used by some tests and benchmarks only. */
 export const sharedDataDir = resolve(projectRoot, '..', 'shared', 'data');
 
 export const ENV_PREFIX = 'TIPSTREAM_';
@@ -178,7 +180,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
     relay: { consumerGroup: 'tipstream-relay', concurrency: 32, retryBudgetSeconds: 120 },
     udf: {
       port: 8090,
-      boundaries: resolve(sharedDataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip'),
+      boundaries: resolve(dataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip'),
       nameField: 'Name',
     },
     metrics: { port: 9464 },
@@ -230,7 +232,29 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
     const unknown = issue.code === 'unrecognized_keys' ? ` (unknown setting ${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')})` : '';
     throw new ConfigError(`invalid setting ${path || '(root)'} from ${source}: ${issue.message}${unknown}`);
   }
-  return resolveDerived(parsed.data, cwd);
+  const resolved = resolveDerived(parsed.data, cwd);
+  settingSources.set(resolved, sources);
+  return resolved;
+}
+
+/** Where each loaded configuration's settings came from, for errors found after loading. */
+const settingSources = new WeakMap<ResolvedConfig, Map<string, string>>();
+
+/**
+ * A setting and where its value came from, for an error message: `udf.boundaries from
+ * --boundaries`, `udf.boundaries from TIPSTREAM_UDF_BOUNDARIES`, or `udf.boundaries (default)`.
+ */
+export function describeSetting(config: ResolvedConfig, path: string): string {
+  const sources = settingSources.get(config);
+  if (sources === undefined) return `setting ${path}`;
+  const source = sources.get(path);
+  return source === undefined ? `${path} (default)` : `${path} from ${source}`;
+}
+
+/** Fails with one line naming the path and where it came from when nothing exists there. */
+export function requireExistingPath(path: string, origin: string): string {
+  if (!existsSync(path)) throw new ConfigError(`${origin}: ${path} does not exist`);
+  return path;
 }
 
 function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {

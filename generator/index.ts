@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { action, configFor, type ConfigFlag } from '../common/cli.js';
-import { sharedDataDir } from '../common/config.js';
+import { dataDir, requireExistingPath } from '../common/config.js';
 import { parseDurationMs } from '../common/duration.js';
 import { UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
@@ -21,11 +21,19 @@ export { fareCsv, messageKey, rideJson, type Fare, type OutgoingEvent, type Ride
 export { DEBS_DEFAULTS, parseDebs, parseFoilFare, parseFoilRide } from './parsers.js';
 export { FaultInjector, type InjectionCounts } from './faults.js';
 
+/** The samples in the repository's data/ that each format reads when --input is not given. */
 export const defaultInputs: Record<InputFormat, string> = {
-  foil: join(sharedDataDir, 'taxi', 'foil2013'),
-  debs: join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'),
-  synthetic: join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'),
+  foil: join(dataDir, 'taxi', 'foil2013'),
+  debs: join(dataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv.gz'),
+  synthetic: join(dataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv.gz'),
 };
+
+/** --input, or the format's sample, checked to exist: a missing path is one line naming its origin. */
+export function inputPath(format: InputFormat, input: string | undefined): string {
+  return input === undefined
+    ? requireExistingPath(defaultInputs[format], `the default input of --format ${format} (data/ in the repository)`)
+    : requireExistingPath(input, '--input');
+}
 
 const generatorFlags: ConfigFlag[] = [
   { flag: 'bootstrap-servers', path: 'kafka.bootstrapServers' },
@@ -78,7 +86,7 @@ export function registerGenerateCommand(program: Command): void {
     .command('generate')
     .description('replay trip files into the ride and fare topics (Kafka) or hubs (Event Hubs)')
     .addOption(new Option('--format <format>', 'foil: trip_data_N + trip_fare_N pairs; debs: DEBS 2015 combined rows; synthetic: a scale-up of a DEBS file').choices(['foil', 'debs', 'synthetic']).default('debs'))
-    .option('--input <path>', 'a file or folder (default: the matching sample in ../shared/data)')
+    .option('--input <path>', 'a file or folder; .csv, .csv.gz or .zip (default: the matching sample in data/)')
     .option('--trips <n>', 'synthetic: how many trips to generate')
     .option('--max-trips <n>', 'stop after this many trips')
     .option('--rate <events-per-second>', 'send at this rate (default: as fast as possible)')
@@ -101,6 +109,7 @@ export function registerGenerateCommand(program: Command): void {
     .action(
       action(async (flags: GenerateFlags, command: Command) => {
         const config = configFor(command, generatorFlags);
+        const input = inputPath(flags.format, flags.input);
         if (flags.rate !== undefined && flags.speedup !== undefined) throw new UserError('TIPSTREAM_USAGE', '--rate and --speedup cannot be used together');
         const rate = positiveNumber(flags.rate, '--rate');
         const speedup = positiveNumber(flags.speedup, '--speedup');
@@ -135,7 +144,7 @@ export function registerGenerateCommand(program: Command): void {
             {
               source: {
                 format: flags.format,
-                input: flags.input ?? defaultInputs[flags.format],
+                input,
                 faresLeadMs: flags.faresLead ? parseDurationMs(flags.faresLead, '--fares-lead') : 0,
                 ...(maxTrips ? { maxTrips } : {}),
                 ...(trips ? { trips } : {}),

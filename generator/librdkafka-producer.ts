@@ -9,11 +9,30 @@
 // resolves once every queued message was acknowledged.
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
-import type * as Rdkafka from '@confluentinc/kafka-javascript';
 import type { EncodedChunk } from './encoded-source.js';
 import type { ThreadMessage } from './kafka-producer-thread.js';
 
-type Librdkafka = typeof Rdkafka;
+// The part of @confluentinc/kafka-javascript's API used here, declared by hand: the module is
+// optional, so the type check must pass where it is not installed.
+type Callback = (error?: (Error & { code?: number }) | null) => void;
+
+interface RdkafkaProducer {
+  on(event: 'delivery-report', listener: (error: Error | null | undefined) => void): void;
+  produce(topic: string, partition: null, value: Buffer, key: Buffer): void;
+  flush(timeoutMs: number, callback: Callback): void;
+  poll(): void;
+  isConnected(): boolean;
+  connect(options: { timeout: number }, callback: Callback): void;
+  disconnect(timeoutMs: number, callback: Callback): void;
+  setPollInterval(intervalMs: number): void;
+}
+
+export interface Librdkafka {
+  Producer: new (settings: Record<string, string | number | boolean>) => RdkafkaProducer;
+  /** What this build supports, e.g. `ssl`, `sasl_plain`. */
+  features: string[];
+  librdkafkaVersion: string;
+}
 
 let loaded: { module?: Librdkafka; problem?: string } | undefined;
 
@@ -49,7 +68,7 @@ export function librdkafkaSupports(module: Librdkafka, connection: LibrdkafkaCon
 }
 
 export class LibrdkafkaProducer {
-  private readonly producer: Rdkafka.Producer;
+  private readonly producer: RdkafkaProducer;
   private connected?: Promise<void>;
   private failure?: Error;
   private undelivered = 0;

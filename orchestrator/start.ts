@@ -7,13 +7,14 @@ import axios from 'axios';
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { action, configFor, type ConfigFlag } from '../common/cli.js';
-import type { ResolvedConfig } from '../common/config.js';
+import { describeSetting, requireExistingPath, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import { logger } from '../common/logger.js';
 import { createProgress, type Progress } from '../common/progress.js';
-import { defaultInputs, KafkaTransport, replay, type InputFormat } from '../generator/index.js';
+import { readFile } from 'node:fs/promises';
+import { inputPath, KafkaTransport, replay, type InputFormat } from '../generator/index.js';
 import { createStackProvider, runningApp, startApp } from '../stack/index.js';
-import { waitUntil } from '../stack/processes.js';
+import { isRunning, waitUntil } from '../stack/processes.js';
 import { ResultsTable, type WindowResult } from './cassandra-store.js';
 import { deployJob, ensureTopics } from './deploy.js';
 import { FlinkRestClient } from './flink-rest-client.js';
@@ -85,7 +86,20 @@ async function ensureUdfService(config: ResolvedConfig, progress: Progress): Pro
   const args = ['udf', 'serve', '--boundaries', config.udf.boundaries, '--name-field', config.udf.nameField, '--port', String(config.udf.port)];
   if (config.udf.where) args.push('--where', config.udf.where);
   const app = await startApp(config, 'udf-service', args);
-  await waitUntil('the udf-service', ready, 60_000, 300, () => Boolean(app.pid) && process.kill(app.pid, 0));
+  try {
+    await waitUntil('the udf-service', ready, 60_000, 300, () => isRunning(app));
+  } catch (err) {
+    // The service's own last line says why (a bad shapefile, a busy port), not just that it exited.
+    const reason = await lastErrorLine(app.logFile);
+    throw new InfrastructureError('TIPSTREAM_START', `the udf-service did not start${reason ? `: ${reason}` : ''} (log: ${app.logFile})`, { cause: reason ? undefined : err });
+  }
+}
+
+/** The last line a tipstream process printed as its error (`tipstream: ...`), or its last line. */
+export async function lastErrorLine(logFile: string): Promise<string | undefined> {
+  const lines = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').map((line) => line.trim()).filter(Boolean);
+  const error = [...lines].reverse().find((line) => line.startsWith('tipstream: '));
+  return error?.slice('tipstream: '.length) ?? lines.at(-1);
 }
 
 export function registerStartCommand(program: Command): void {
@@ -93,7 +107,7 @@ export function registerStartCommand(program: Command): void {
     .command('start')
     .description('run the whole pipeline on real sample data and print the results (what `npm start` does)')
     .option('--format <format>', 'input format: debs (default), foil or synthetic', 'debs')
-    .option('--input <path>', 'trip file(s) (default: the DEBS 2015 sample in ../shared/data)')
+    .option('--input <path>', 'trip file(s) (default: the sample of --format in data/)')
     .option('--window <size>', 'tumbling window (default "1 minute" here)')
     .option('--malformed-rate <p>', 'share of malformed events injected, to show the dead-letter path', '0.01')
     .option('--boundaries <path>', 'neighborhood boundaries (default: the Zillow shapefile)')
@@ -113,78 +127,91 @@ export function registerStartCommand(program: Command): void {
         const minRides = Number(options.minRides);
         if (!Number.isInteger(minRides) || minRides < 1) throw new UserError('TIPSTREAM_USAGE', `--min-rides must be a positive integer, got '${options.minRides}'`);
         if (!['debs', 'foil', 'synthetic'].includes(options.format)) throw new UserError('TIPSTREAM_USAGE', `--format must be debs, foil or synthetic, got '${options.format}'`);
+        // Missing files fail here, in one line, before anything is started.
+        const input = inputPath(options.format, options.input);
+        requireExistingPath(config.udf.boundaries, describeSetting(config, 'udf.boundaries'));
         // The steps below tell the story; component logs only for warnings, unless asked for.
         if (process.env.TIPSTREAM_LOG_LEVEL === undefined) logger.level = 'warn';
         const progress = createProgress();
         const say = (line: string) => process.stdout.write(`${line}\n`);
+        // An error names the step it ended, e.g. "step 2/6 udf-service (neighborhood lookup): ...".
+        let currentStep = '';
+        const step = (line: string) => {
+          currentStep = line;
+          say(line);
+        };
+        try {
+          step('1/6 local stack (Kafka, Flink with its SQL Gateway, Cassandra)');
+          const stack = await (await createStackProvider(config, progress)).up();
+          say(stack.alreadyUp ? '    already up' : `    up (artifacts ${stack.resolveSeconds.toFixed(0)} s)`);
 
-        say('1/6 local stack (Kafka, Flink with its SQL Gateway, Cassandra)');
-        const stack = await (await createStackProvider(config, progress)).up();
-        say(stack.alreadyUp ? '    already up' : `    up (artifacts ${stack.resolveSeconds.toFixed(0)} s)`);
+          step('2/6 udf-service (neighborhood lookup)');
+          await ensureUdfService(config, progress);
 
-        say('2/6 udf-service (neighborhood lookup)');
-        await ensureUdfService(config, progress);
+          const k = config.kafka;
+          const topics = [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic];
+          step(`3/6 replaying ${options.format} trips into ${k.rideTopic} and ${k.fareTopic}`);
+          if (k.connectionString === undefined && !options.keepTopics) await freshTopics(config, topics);
+          else await ensureTopics(config, topics);
+          const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client, ...(k.connectionString ? { connectionString: k.connectionString } : {}), ...(k.caFile ? { caFile: k.caFile } : {}) });
+          const summary = await replay(
+            {
+              source: { format: options.format, input, faresLeadMs: 0, bufferCapacity: 200_000, ...(options.format === 'synthetic' ? { trips: 100_000 } : {}) },
+              faults: { malformedRate, lateRate: 0, duplicateRate: 0, seed: 2013 },
+              pacing: { kind: 'fast' },
+              batchSize: 1000,
+              rideTopic: k.rideTopic,
+              fareTopic: k.fareTopic,
+            },
+            transport,
+            progress,
+          ).finally(() => transport.close());
+          say(`    ${summary.sent.rides} rides and ${summary.sent.fares} fares sent (${summary.injected.malformedRides} malformed rides and ${summary.injected.malformedFares} malformed fares among them)`);
 
-        const k = config.kafka;
-        const topics = [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic];
-        say(`3/6 replaying ${options.format} trips into ${k.rideTopic} and ${k.fareTopic}`);
-        if (k.connectionString === undefined && !options.keepTopics) await freshTopics(config, topics);
-        else await ensureTopics(config, topics);
-        const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client, ...(k.connectionString ? { connectionString: k.connectionString } : {}), ...(k.caFile ? { caFile: k.caFile } : {}) });
-        const summary = await replay(
-          {
-            source: { format: options.format, input: options.input ?? defaultInputs[options.format], faresLeadMs: 0, bufferCapacity: 200_000, ...(options.format === 'synthetic' ? { trips: 100_000 } : {}) },
-            faults: { malformedRate, lateRate: 0, duplicateRate: 0, seed: 2013 },
-            pacing: { kind: 'fast' },
-            batchSize: 1000,
-            rideTopic: k.rideTopic,
-            fareTopic: k.fareTopic,
-          },
-          transport,
-          progress,
-        ).finally(() => transport.close());
-        say(`    ${summary.sent.rides} rides and ${summary.sent.fares} fares sent (${summary.injected.malformedRides} malformed rides and ${summary.injected.malformedFares} malformed fares among them)`);
+          step(`4/6 Flink job (bounded, ${config.job.windowSize} windows) through the SQL Gateway`);
+          const deployment = await deployJob({ ...config, job: { ...config.job, consumerGroup: `tipstream-start-${Date.now()}` } }, { bounded: true, jobName: 'tipstream start' }, progress);
+          const flink = new FlinkRestClient(config.flink.restUrl);
+          const finished = await flink.waitForState(deployment.jobId, ['FINISHED', 'FAILED', 'CANCELED'], 600_000);
+          if (finished.state !== 'FINISHED') {
+            throw new InfrastructureError('TIPSTREAM_START', `the job ended ${finished.state}: ${(await flink.rootException(deployment.jobId)) ?? 'no exception recorded'}`);
+          }
+          const metrics = await collectJobMetrics(flink, deployment.jobId);
+          say(`    job ${deployment.jobId} finished: ${metrics.ridesRead} rides and ${metrics.faresRead} fares read`);
 
-        say(`4/6 Flink job (bounded, ${config.job.windowSize} windows) through the SQL Gateway`);
-        const deployment = await deployJob({ ...config, job: { ...config.job, consumerGroup: `tipstream-start-${Date.now()}` } }, { bounded: true, jobName: 'tipstream start' }, progress);
-        const flink = new FlinkRestClient(config.flink.restUrl);
-        const finished = await flink.waitForState(deployment.jobId, ['FINISHED', 'FAILED', 'CANCELED'], 600_000);
-        if (finished.state !== 'FINISHED') {
-          throw new InfrastructureError('TIPSTREAM_START', `the job ended ${finished.state}: ${(await flink.rootException(deployment.jobId)) ?? 'no exception recorded'}`);
+          step(`5/6 relay into ${config.cassandra.keyspace}.neighborhoodstats`);
+          const written = new Map<string, WindowResult>();
+          const counters = await runRelay(config, {
+            consumerGroup: `tipstream-relay-start-${deployment.jobId}`,
+            stopWhenIdleMs: 5_000,
+            onRows: (rows) => rows.forEach((r) => written.set(`${r.neighborhood}|${Date.parse(r.windowEnd)}`, r)),
+          });
+          say(`    ${counters.written} rows written${counters.retries ? ` (${counters.retries} retries)` : ''}`);
+
+          step('6/6 results, read back from Cassandra');
+          const table = await ResultsTable.open(config, { createSchema: false });
+          const rows = await table.read().finally(() => table.close());
+          const thisRun = rows.filter((r) => written.has(`${r.neighborhood}|${Date.parse(r.windowEnd)}`));
+          const totals = neighborhoodTotals(thisRun).filter((t) => t.neighborhood !== 'Unknown' && t.rides >= minRides);
+          const money = (n: number) => n.toFixed(2).padStart(8);
+          say('');
+          say(`Top ${Math.min(top, totals.length)} pickup neighborhoods by average tip per mile (at least ${minRides} rides; over all ${config.job.windowSize} windows of this run):`);
+          say(`  ${'neighborhood'.padEnd(30)} ${'rides'.padStart(6)} ${'avg fare'.padStart(8)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(8)}`);
+          for (const t of totals.slice(0, top)) {
+            say(`  ${t.neighborhood.slice(0, 30).padEnd(30)} ${String(t.rides).padStart(6)} ${money(t.averageFare)} ${money(t.averageTip)} ${t.tipPerMile === null ? '       -' : money(t.tipPerMile)}`);
+          }
+          say('');
+          say(`Malformed records (Flink's dead-letter counts / injected by the generator): rides ${metrics.malformedRides} / ${summary.injected.malformedRides}, fares ${metrics.malformedFares} / ${summary.injected.malformedFares}; they are in the topic ${k.deadLetterTopic}.`);
+          say('');
+          say(`Flink UI        ${config.flink.restUrl}/#/job/completed/${deployment.jobId}/overview`);
+          say(`Flink metrics   Prometheus text on http://${config.host}:9249/metrics and the next ports up to 9259 (one per Flink process)`);
+          say(`Job metrics     tipstream metrics   (or --serve for Prometheus text on port ${config.metrics.port})`);
+          say('Results         tipstream results --limit 20');
+          const udf = await runningApp(config, 'udf-service');
+          say(`Stop all        tipstream stack down   (stops the stack${udf ? ' and the udf-service' : ''})`);
+        } catch (err) {
+          if (err instanceof Error && currentStep) err.message = `step ${currentStep}: ${err.message}`;
+          throw err;
         }
-        const metrics = await collectJobMetrics(flink, deployment.jobId);
-        say(`    job ${deployment.jobId} finished: ${metrics.ridesRead} rides and ${metrics.faresRead} fares read`);
-
-        say(`5/6 relay into ${config.cassandra.keyspace}.neighborhoodstats`);
-        const written = new Map<string, WindowResult>();
-        const counters = await runRelay(config, {
-          consumerGroup: `tipstream-relay-start-${deployment.jobId}`,
-          stopWhenIdleMs: 5_000,
-          onRows: (rows) => rows.forEach((r) => written.set(`${r.neighborhood}|${Date.parse(r.windowEnd)}`, r)),
-        });
-        say(`    ${counters.written} rows written${counters.retries ? ` (${counters.retries} retries)` : ''}`);
-
-        say('6/6 results, read back from Cassandra');
-        const table = await ResultsTable.open(config, { createSchema: false });
-        const rows = await table.read().finally(() => table.close());
-        const thisRun = rows.filter((r) => written.has(`${r.neighborhood}|${Date.parse(r.windowEnd)}`));
-        const totals = neighborhoodTotals(thisRun).filter((t) => t.neighborhood !== 'Unknown' && t.rides >= minRides);
-        const money = (n: number) => n.toFixed(2).padStart(8);
-        say('');
-        say(`Top ${Math.min(top, totals.length)} pickup neighborhoods by average tip per mile (at least ${minRides} rides; over all ${config.job.windowSize} windows of this run):`);
-        say(`  ${'neighborhood'.padEnd(30)} ${'rides'.padStart(6)} ${'avg fare'.padStart(8)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(8)}`);
-        for (const t of totals.slice(0, top)) {
-          say(`  ${t.neighborhood.slice(0, 30).padEnd(30)} ${String(t.rides).padStart(6)} ${money(t.averageFare)} ${money(t.averageTip)} ${t.tipPerMile === null ? '       -' : money(t.tipPerMile)}`);
-        }
-        say('');
-        say(`Malformed records (Flink's dead-letter counts / injected by the generator): rides ${metrics.malformedRides} / ${summary.injected.malformedRides}, fares ${metrics.malformedFares} / ${summary.injected.malformedFares}; they are in the topic ${k.deadLetterTopic}.`);
-        say('');
-        say(`Flink UI        ${config.flink.restUrl}/#/job/completed/${deployment.jobId}/overview`);
-        say(`Flink metrics   Prometheus text on http://${config.host}:9249/metrics and the next ports up to 9259 (one per Flink process)`);
-        say(`Job metrics     tipstream metrics   (or --serve for Prometheus text on port ${config.metrics.port})`);
-        say('Results         tipstream results --limit 20');
-        const udf = await runningApp(config, 'udf-service');
-        say(`Stop all        tipstream stack down   (stops the stack${udf ? ' and the udf-service' : ''})`);
       }),
     );
 }

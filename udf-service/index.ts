@@ -2,6 +2,7 @@
 // the demo, which embed it.
 import type { Command } from 'commander';
 import { action, configFor, type ConfigFlag } from '../common/cli.js';
+import { describeSetting, requireExistingPath } from '../common/config.js';
 import { childLogger } from '../common/logger.js';
 import { loadBoundaries, type LoadOptions } from './boundaries.js';
 import { NeighborhoodIndex } from './neighborhood-index.js';
@@ -46,7 +47,7 @@ export function registerUdfCommands(program: Command): void {
   udf
     .command('serve')
     .description('serve neighborhood lookups from a shapefile (.shp, or .zip holding one) or GeoJSON')
-    .option('--boundaries <path>', 'boundaries file (default: the Zillow shapefile in ../shared/data)')
+    .option('--boundaries <path>', 'boundaries file (default: the Zillow shapefile in data/)')
     .option('--name-field <field>', 'attribute holding the neighborhood name (default Name)')
     .option('--where <Field=Value>', "keep only features with this attribute value, e.g. 'City=New York'")
     .option('--port <port>', 'port to listen on (default 8090)')
@@ -54,6 +55,7 @@ export function registerUdfCommands(program: Command): void {
     .action(
       action(async (options: { host: string }, command: Command) => {
         const config = configFor(command, udfFlags);
+        requireExistingPath(config.udf.boundaries, describeSetting(config, 'udf.boundaries'));
         const service = await startUdfService({
           boundaries: config.udf.boundaries,
           nameField: config.udf.nameField,

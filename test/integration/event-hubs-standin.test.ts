@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, sharedDataDir } from '../../common/config.js';
+import { loadConfig } from '../../common/config.js';
+import { samples } from '../support/data.js';
 import { createProgress, type Progress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
 import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
@@ -82,7 +83,7 @@ it('runs generator, Flink job and relay over SASL_SSL / PLAIN / $ConnectionStrin
 
   const deployment = await deployJob(config, { bounded: true, topics, jobName: 'event-hubs-standin' }, createProgress(false));
   await new FlinkRestClient(config.flink.restUrl).waitForState(deployment.jobId, ['FINISHED'], 300_000);
-  const expected = expectedStats(readFoil(join(sharedDataDir, 'taxi', 'foil2013')), 3_600_000, service.index);
+  const expected = expectedStats(readFoil(samples.foil), 3_600_000, service.index);
   const stats = (await readMessages(broker.bootstrapServers, topics.statsTopic, expected.length, 60_000, 3_000, security)).map((m) => JSON.parse(m.value) as StatsRow);
   expectSameStats(stats, expected);
 

@@ -2,10 +2,12 @@
 // same partition number as its fare, and what is read back parses to the contract.
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { loadConfig, sharedDataDir } from '../../common/config.js';
+import { loadConfig } from '../../common/config.js';
+import { samples } from '../support/data.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, KafkaTransport, newInputReport, replay, type SourceOptions } from '../../generator/index.js';
 import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
+import { testedKafkaClients } from '../support/kafka-clients.js';
 import { javaCompatiblePartitioner } from '../../generator/transports.js';
 import { ensureTopics } from '../../orchestrator/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
@@ -26,7 +28,7 @@ it('replays the FOIL samples into two topics of several partitions, each ride be
   await ensureTopics({ ...config, kafka: { ...config.kafka, partitions: 3 } }, [rideTopic, fareTopic]);
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
   try {
-    const summary = await replayFast({ format: 'foil', input: join(sharedDataDir, 'taxi', 'foil2013'), faresLeadMs: 0, bufferCapacity: 10_000 }, 50, transport, { rideTopic, fareTopic });
+    const summary = await replayFast({ format: 'foil', input: samples.foil, faresLeadMs: 0, bufferCapacity: 10_000 }, 50, transport, { rideTopic, fareTopic });
     expect(summary.sent).toEqual({ rides: 108, fares: 108, total: 216 });
 
     const rides = await readMessages(bootstrap, rideTopic, 108);
@@ -79,7 +81,7 @@ it('fails with the address when no broker answers, instead of retrying forever',
 
 // Both Kafka clients: librdkafka (the default where it is installed, as in CI) and the
 // JavaScript client on a worker thread (the fallback).
-const clients = ['librdkafka', 'javascript'] as const;
+const clients = testedKafkaClients();
 
 it('uses librdkafka by default where it is installed', () => {
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic: 'r', fareTopic: 'f' });

@@ -8,7 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, sharedDataDir, type ResolvedConfig } from '../../common/config.js';
+import { loadConfig, type ResolvedConfig } from '../../common/config.js';
+import { samples } from '../support/data.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay, type GeneratorSummary, type InputFormat } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, ResultsTable, runRelay } from '../../orchestrator/index.js';
@@ -88,7 +89,7 @@ async function runJob(
 }
 
 describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
-  const input = () => readDebs(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'));
+  const input = () => readDebs(samples.debs);
 
   it('gives exactly the independently computed rows with 1-hour and with 1-minute windows', async () => {
     const { topics, summary } = await replayInto('debs');
@@ -188,7 +189,7 @@ describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
 
 describe('FOIL 2013 samples (rides and fares in separate, unordered files)', () => {
   it('gives exactly the independently computed rows with 1-hour windows', async () => {
-    const folder = join(sharedDataDir, 'taxi', 'foil2013');
+    const folder = samples.foil;
     const { topics, summary } = await replayInto('foil');
     expect(summary.sent).toEqual({ rides: 108, fares: 108, total: 216 });
     const hourly = expectedStats(readFoil(folder), 3_600_000);

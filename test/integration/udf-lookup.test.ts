@@ -2,7 +2,8 @@
 // lookup table the job declares in sql/03-lookup-and-sinks.sql.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, sharedDataDir } from '../../common/config.js';
+import { loadConfig } from '../../common/config.js';
+import { samples } from '../support/data.js';
 import { SqlGatewayClient, type SqlGatewaySession } from '../../orchestrator/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 
@@ -11,7 +12,7 @@ let service: Awaited<ReturnType<typeof startUdfService>>;
 let session: SqlGatewaySession;
 
 beforeAll(async () => {
-  service = await startUdfService({ boundaries: join(sharedDataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip'), nameField: 'Name', port: 0 });
+  service = await startUdfService({ boundaries: samples.zillow, nameField: 'Name', port: 0 });
   session = await new SqlGatewayClient(config.flink.sqlGatewayUrl).openSession({ sessionName: 'udf-lookup-test' });
 });
 afterAll(async () => {

@@ -5,7 +5,8 @@
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, sharedDataDir } from '../../common/config.js';
+import { loadConfig } from '../../common/config.js';
+import { samples } from '../support/data.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, readDeployment, upgradeJob } from '../../orchestrator/index.js';
@@ -90,7 +91,7 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   expect((await flink.job(first.jobId)).state).toBe('FINISHED');
 
   await send([...all.slice(half), ...sentinel()]);
-  const expected = expectedStats(readDebs(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv')), 60_000, service.index);
+  const expected = expectedStats(readDebs(samples.debs), 60_000, service.index);
   const stats = (await readMessages(config.kafka.bootstrapServers, topics.statsTopic, expected.length, 120_000, 8_000)).map((m) => JSON.parse(m.value) as StatsRow);
   expect((await collectJobMetrics(flink, upgraded.deployment.jobId)).lateRecordsDropped).toBe(0);
   expectSameStats(stats, expected);

@@ -1,8 +1,9 @@
 // The job's answer computed directly from trip files, for tests that check Flink's results:
 // the files are read with a few lines of parsing of their own (not the generator's parsers), the
 // trips joined on key and pickup time, looked up in the same boundaries and grouped by window.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readText } from './data.js';
 import type { NeighborhoodIndex } from '../../udf-service/index.js';
 
 export interface Trip {
@@ -31,7 +32,7 @@ export interface StatsRow {
   averageTipPerMile: number | null;
 }
 
-const lines = (file: string) => readFileSync(file, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
+const lines = (file: string) => readText(file).split(/\r?\n/).filter((line) => line.trim() !== '');
 const utcMs = (time: string) => Date.parse(`${time.trim().replace(' ', 'T')}Z`);
 
 /** DEBS 2015: one row per trip, ride and fare together, no vendor (the generator's constant). */

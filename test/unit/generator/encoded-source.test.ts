@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedDataDir } from '../../../common/config.js';
+import { samples } from '../../support/data.js';
 import { UserError } from '../../../common/errors.js';
 import { createProgress } from '../../../common/progress.js';
 import type { EncodedChunk } from '../../../generator/encoded-source.js';
@@ -34,8 +34,8 @@ class EncodedMemoryTransport extends MemoryTransport {
   }
 }
 
-const debs = join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv');
-const foil = join(sharedDataDir, 'taxi', 'foil2013');
+const debs = samples.debs;
+const foil = samples.foil;
 
 async function both(source: SourceOptions, faults: FaultOptions, batchSize = 500) {
   const run = async (transport: MemoryTransport) => {
@@ -110,6 +110,6 @@ it("fails with the reading thread's error, as the ordinary replay would", async 
     createProgress(false),
   ).then(() => undefined, (err: unknown) => err);
   expect(error).toBeInstanceOf(UserError);
-  expect(error).toMatchObject({ code: 'TIPSTREAM_INPUT' });
+  expect(error).toMatchObject({ code: 'TIPSTREAM_CONFIG' });
   expect((error as Error).message).toContain(missing);
 });

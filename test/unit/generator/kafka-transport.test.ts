@@ -1,10 +1,9 @@
 // The Kafka transport's own parts. Its partitioner must put every key where the Kafka client's own Java-compatible
 // partitioner (a direct port of Java's Utils.murmur2) puts it: that is what keeps a ride and its
 // fare in the same partition number for any Java consumer, Flink included.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compatibilityPartitioner } from '@platformatic/kafka';
-import { sharedDataDir } from '../../../common/config.js';
+import { readText, samples } from '../../support/data.js';
 import { requestRanges } from '../../../generator/kafka-producer-thread.js';
 import { librdkafkaSupports, loadLibrdkafka } from '../../../generator/librdkafka-producer.js';
 import { javaCompatiblePartitioner, resolveKafkaClient } from '../../../generator/transports.js';
@@ -13,7 +12,7 @@ import { javaCompatiblePartitioner, resolveKafkaClient } from '../../../generato
 const message = {} as Parameters<typeof compatibilityPartitioner>[0];
 
 it('agrees with the client port of Java murmur2 on every trip key of the DEBS sample', () => {
-  const rows = readFileSync(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'), 'utf8').split(/\r?\n/).filter(Boolean);
+  const rows = readText(samples.debs).split(/\r?\n/).filter(Boolean);
   const keys = rows.map((row) => {
     const [medallion, hackLicense] = row.split(',');
     return Buffer.from(`${medallion}_${hackLicense}_VTS`);

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedDataDir } from '../../../common/config.js';
+import { readText, samples } from '../../support/data.js';
 import { DEBS_DEFAULTS, fareCsv, messageKey, parseDebs, parseFoilFare, parseFoilRide, rideJson } from '../../../generator/index.js';
 import { parseTripFileTime } from '../../../generator/records.js';
 
-const foil = join(sharedDataDir, 'taxi', 'foil2013');
-const lines = (file: string) => readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+const foil = samples.foil;
+const lines = (file: string) => readText(file).split(/\r?\n/).filter((l) => l.trim() !== '');
 
 describe('FOIL trip_data / trip_fare rows', () => {
   it.each([1, 2])('parses every row of sample pair %i, whose rides and fares share their keys', (n) => {
@@ -60,7 +59,7 @@ describe('FOIL trip_data / trip_fare rows', () => {
 
 describe('DEBS 2015 rows', () => {
   it('turns every sample row into a ride and a fare with the documented constants', () => {
-    const rows = lines(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'));
+    const rows = lines(samples.debs);
     const parsed = rows.map(parseDebs);
     expect(parsed.filter((p) => p.ok)).toHaveLength(10_004);
     const first = parsed[0]!;

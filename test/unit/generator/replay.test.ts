@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
-import { sharedDataDir } from '../../../common/config.js';
+import { readText, samples } from '../../support/data.js';
 import { createProgress } from '../../../common/progress.js';
 import { EventHubsTransport, replay, type EventHubsBatch, type EventHubsProducer, type OutgoingEvent, type Transport } from '../../../generator/index.js';
 import { FaultInjector, malformFare, malformRide, fareMalformedKinds, rideMalformedKinds } from '../../../generator/faults.js';
@@ -12,7 +13,7 @@ import { MemoryTransport } from '../../support/memory-transport.js';
 
 
 const noFaults = { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 1 };
-const debs = join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv');
+const debs = samples.debs;
 
 async function run(source: Parameters<typeof replay>[0]['source'], faults = noFaults) {
   const transport = new MemoryTransport();
@@ -24,7 +25,7 @@ const isSorted = (events: OutgoingEvent[]) => events.every((e, i) => i === 0 || 
 
 describe('replay order', () => {
   it('sends the unordered FOIL samples in pickup-time order, every ride and fare once', async () => {
-    const { summary, events } = await run({ format: 'foil', input: join(sharedDataDir, 'taxi', 'foil2013'), faresLeadMs: 0, bufferCapacity: 10_000 });
+    const { summary, events } = await run({ format: 'foil', input: samples.foil, faresLeadMs: 0, bufferCapacity: 10_000 });
     expect(summary.input.trips).toBe(108);
     expect(summary.sent).toEqual({ rides: 108, fares: 108, total: 216 });
     expect(isSorted(events)).toBe(true);
@@ -39,15 +40,27 @@ describe('replay order', () => {
 
   it('reads every DEBS file of a folder, by name, and names an empty folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'debs-'));
-    const rows = (await import('node:fs')).readFileSync(debs, 'utf8').split('\n');
+    const rows = readText(debs).split('\n');
     writeFileSync(join(dir, 'b.csv'), `${rows.slice(100, 150).join('\n')}\n`);
+    writeFileSync(join(dir, 'c.csv.gz'), gzipSync(`${rows.slice(150, 175).join('\n')}\n`));
     writeFileSync(join(dir, 'a.zip'), zipSync({ 'a.csv': new TextEncoder().encode(`${rows.slice(0, 100).join('\n')}\n`) }));
     writeFileSync(join(dir, 'notes.txt'), 'not trips');
     const { summary } = await run({ format: 'debs', input: dir, faresLeadMs: 0, bufferCapacity: 1_000 });
-    expect(summary.input.files.map((f) => f.split('/').pop())).toEqual(['a.zip', 'b.csv']);
-    expect(summary.sent).toEqual({ rides: 150, fares: 150, total: 300 });
+    expect(summary.input.files.map((f) => f.split('/').pop())).toEqual(['a.zip', 'b.csv', 'c.csv.gz']);
+    expect(summary.sent).toEqual({ rides: 175, fares: 175, total: 350 });
     const empty = mkdtempSync(join(tmpdir(), 'debs-empty-'));
-    await expect(run({ format: 'debs', input: empty, faresLeadMs: 0, bufferCapacity: 1_000 })).rejects.toThrow(/no \.csv \(or \.zip\) file in .*debs-empty-/);
+    await expect(run({ format: 'debs', input: empty, faresLeadMs: 0, bufferCapacity: 1_000 })).rejects.toThrow(/no \.csv \(or \.csv\.gz or \.zip\) file in .*debs-empty-/);
+  });
+
+  it('names a damaged .gz file', async () => {
+    const damaged = join(mkdtempSync(join(tmpdir(), 'debs-gz-')), 'trips.csv.gz');
+    writeFileSync(damaged, 'not gzip at all');
+    await expect(run({ format: 'debs', input: damaged, faresLeadMs: 0, bufferCapacity: 10 })).rejects.toThrow(`${damaged} is not a readable gzip file`);
+  });
+
+  it('names a missing input as a configuration error', async () => {
+    const missing = join(tmpdir(), 'tipstream-no-such-trips.csv.gz');
+    await expect(run({ format: 'debs', input: missing, faresLeadMs: 0, bufferCapacity: 10 })).rejects.toMatchObject({ code: 'TIPSTREAM_CONFIG', message: `input ${missing} does not exist` });
   });
 
   it('sends fares ahead of their rides with --fares-lead', async () => {

@@ -1,12 +1,11 @@
 import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedDataDir } from '../../../common/config.js';
+import { itWithFile, largerSets, readText, samples } from '../../support/data.js';
 import { loadBoundaries, NeighborhoodIndex, UNKNOWN } from '../../../udf-service/index.js';
 
-const zillow = join(sharedDataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip');
-const taxiZones = join(sharedDataDir, 'neighborhoods', 'nyc-taxi-zones', 'taxi_zones.shp');
+const zillow = samples.zillow;
+const taxiZones = samples.taxiZones;
 const referencePoint = { lon: -73.97912, lat: 40.7623177 };
 
 function geojsonFile(features: unknown[]): string {
@@ -38,7 +37,7 @@ describe('neighborhood lookup on the real boundaries', () => {
 
   it('resolves at least 97% of the DEBS sample pickups with non-zero coordinates', async () => {
     const index = new NeighborhoodIndex((await loadBoundaries(zillow, { nameField: 'Name' })).boundaries);
-    const rows = readFileSync(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'), 'utf8').trim().split('\n');
+    const rows = readText(samples.debs).trim().split('\n');
     let considered = 0;
     let resolved = 0;
     for (const row of rows) {
@@ -118,7 +117,7 @@ describe('the cell cache in front of the exact test', () => {
       let seed = 42;
       const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
       for (let i = 0; i < 50_000; i++) points.push([-74.3 + random() * 0.6, 40.45 + random() * 0.5]);
-      const rows = readFileSync(join(sharedDataDir, 'taxi', 'debs2015', 'sorted_data.first10k.csv'), 'utf8').trim().split('\n');
+      const rows = readText(samples.debs).trim().split('\n');
       for (const row of rows) {
         const f = row.split(',').map(Number);
         points.push([f[6]!, f[7]!], [f[8]!, f[9]!]);
@@ -158,7 +157,7 @@ describe('loading errors are clear at start-up', () => {
 
   it('refuses a .prj it cannot understand, instead of giving wrong answers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tipstream-shp-'));
-    for (const ext of ['shp', 'shx', 'dbf']) copyFileSync(join(sharedDataDir, 'neighborhoods', 'nyc-taxi-zones', `taxi_zones.${ext}`), join(dir, `zones.${ext}`));
+    for (const ext of ['shp', 'shx', 'dbf']) copyFileSync(join(samples.taxiZonesDir, `taxi_zones.${ext}`), join(dir, `zones.${ext}`));
     writeFileSync(join(dir, 'zones.prj'), 'PROJCS["Made_Up",GEOGCS["Nowhere"],PROJECTION["Does_Not_Exist"]]');
     await expect(loadBoundaries(join(dir, 'zones.shp'), { nameField: 'zone' })).rejects.toThrow(/its \.prj is a coordinate system tipstream cannot convert/);
   });
@@ -167,8 +166,8 @@ describe('loading errors are clear at start-up', () => {
     await expect(loadBoundaries('/nowhere/boundaries.zip', { nameField: 'Name' })).rejects.toThrow('boundaries /nowhere/boundaries.zip: no such file');
   });
 
-  it('loads GeoJSON with its own name field', async () => {
-    const { boundaries } = await loadBoundaries(join(sharedDataDir, 'neighborhoods', 'pediacities', 'nyc-neighborhoods.geojson'), { nameField: 'neighborhood' });
+  itWithFile(largerSets.pediacities)('loads GeoJSON with its own name field', async () => {
+    const { boundaries } = await loadBoundaries(largerSets.pediacities, { nameField: 'neighborhood' });
     expect(new NeighborhoodIndex(boundaries).lookup(referencePoint.lon, referencePoint.lat)).toBe('Midtown');
   });
 });
