@@ -1,0 +1,37 @@
+// `tipstream start` on the shared stack, with a boundaries file the udf-service cannot read: the
+// error names the step that failed and the service's own error line (it once said `kill ESRCH`).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+it("names the step that failed and the udf-service's own error", async () => {
+  const broken = join(mkdtempSync(join(tmpdir(), 'tipstream-start-')), 'broken.zip');
+  writeFileSync(broken, 'this is not a zip archive');
+  const child = spawn(process.execPath, [resolve('bin/tipstream.js'), 'start', '--boundaries', broken], {
+    env: { ...process.env, TIPSTREAM_UDF_PORT: String(await freePort()) },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+
+  expect(code).toBe(1);
+  expect(stdout).toContain('2/6 udf-service');
+  expect(stdout).not.toContain('3/6');
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  expect(stderr).toMatch(/^tipstream: step 2\/6 udf-service \(neighborhood lookup\): the udf-service did not start: boundaries \S+broken\.zip: is not a readable zip archive/);
+  expect(stderr).toMatch(/\(log: \S+udf-service\.log\)\n$/);
+  expect(stderr).not.toContain('ESRCH');
+}, 180_000);
