@@ -13,6 +13,7 @@ import { logger } from '../common/logger.js';
 import { createProgress, type Progress } from '../common/progress.js';
 import { readFile } from 'node:fs/promises';
 import { inputPath, KafkaTransport, replay, type InputFormat } from '../generator/index.js';
+import { loadLibrdkafka } from '../generator/librdkafka-producer.js';
 import { createStackProvider, runningApp, startApp } from '../stack/index.js';
 import { isRunning, waitUntil } from '../stack/processes.js';
 import { ResultsTable, type WindowResult } from './cassandra-store.js';
@@ -167,6 +168,7 @@ export function registerStartCommand(program: Command): void {
             progress,
           ).finally(() => transport.close());
           say(`    ${summary.sent.rides} rides and ${summary.sent.fares} fares sent (${summary.injected.malformedRides} malformed rides and ${summary.injected.malformedFares} malformed fares among them)`);
+          if (transport.client === 'javascript' && k.client === 'auto') say(`    (with the JavaScript Kafka client: ${loadLibrdkafka().problem ?? 'this librdkafka build cannot make the connection'}; see the README)`);
 
           step(`4/6 Flink job (bounded, ${config.job.windowSize} windows) through the SQL Gateway`);
           const deployment = await deployJob({ ...config, job: { ...config.job, consumerGroup: `tipstream-start-${Date.now()}` } }, { bounded: true, jobName: 'tipstream start' }, progress);
