@@ -11,11 +11,20 @@ import { UNKNOWN, type NeighborhoodIndex } from './neighborhood-index.js';
 const log = childLogger('udf-service');
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * A body over MAX_BODY_BYTES is still read, and dropped, up to this size before the 413 goes out:
+ * a client that is still writing when the server answers and closes gets EPIPE instead of the 413.
+ * Anything larger is answered at once and its connection closed.
+ */
+export const MAX_DRAINED_BODY_BYTES = 64 * 1024 * 1024;
 export const MAX_BATCH_POINTS = 10_000;
 /** How long close() lets requests in flight finish before it cuts the remaining connections. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /** The request's fault: answered with its status and message, never logged as a server error. */
+/** The client closed its connection before it sent the whole request: there is no one to answer. */
+class ClientGone extends Error {}
+
 class BadRequest extends Error {
   constructor(
     readonly status: number,
@@ -62,6 +71,7 @@ function metricsFor(registry: Registry) {
     lookups: new Counter({ name: 'udf_lookups_total', help: 'points looked up', registers: [registry] }),
     unknowns: new Counter({ name: 'udf_unknown_total', help: 'points in no neighborhood', registers: [registry] }),
     errors: new Counter({ name: 'udf_errors_total', help: 'requests answered with an error, by status', labelNames: ['status'], registers: [registry] }),
+    clientsGone: new Counter({ name: 'udf_client_disconnects_total', help: 'requests whose client went away before sending all of it (no answer sent)', labelNames: ['route'], registers: [registry] }),
   };
 }
 
@@ -170,7 +180,9 @@ export function startUdfServer(options: UdfServerOptions): Promise<StartedUdfSer
       if (status >= 400) metrics.errors.inc({ status });
     };
     const fail = (err: unknown) => {
-      if (err instanceof BadRequest) {
+      if (err instanceof ClientGone) {
+        metrics.clientsGone.inc({ route });
+      } else if (err instanceof BadRequest) {
         finish(err.status, JSON.stringify({ error: err.message }), 'application/json', err.closeConnection);
       } else {
         log.error({ err }, 'request failed');
@@ -254,30 +266,36 @@ function readJsonBody(req: IncomingMessage): Promise<unknown> {
       return reject(new BadRequest(415, `the body must be application/json, got '${type.slice(0, 60) || 'no content type'}'`));
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
+    const tooLargeError = () => new BadRequest(413, `the body is larger than ${MAX_BODY_BYTES} bytes`, true);
+    if (declared > MAX_DRAINED_BODY_BYTES) {
       req.resume();
-      return reject(new BadRequest(413, `the body is larger than ${MAX_BODY_BYTES} bytes`, true));
+      return reject(tooLargeError());
     }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
       size += chunk.length;
+      if (size > MAX_DRAINED_BODY_BYTES) {
+        // Too much to keep reading: answer now and close, whatever the client then sees.
+        req.pause();
+        return reject(tooLargeError());
+      }
       if (size > MAX_BODY_BYTES) {
-        // Answer now and drop the rest unread; the connection closes after the answer, so the
-        // client still gets its 413 instead of a reset.
+        // Read on and drop the rest; the 413 goes out once the client has sent it all (on 'end').
         tooLarge = true;
         chunks.length = 0;
-        reject(new BadRequest(413, `the body is larger than ${MAX_BODY_BYTES} bytes`, true));
         return;
       }
       chunks.push(chunk);
     });
     // A client that goes away mid-body: nothing to answer, and nothing must be thrown.
-    req.on('error', reject);
+    req.on('error', () => reject(new ClientGone()));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientGone());
+    });
     req.on('end', () => {
-      if (tooLarge) return;
+      if (tooLarge) return reject(tooLargeError());
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch {

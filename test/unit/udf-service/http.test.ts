@@ -1,6 +1,7 @@
 // The HTTP API against a real server on loopback: answers, a 4xx for every kind of bad input,
 // and a bounded fuzz run that must never take the process down.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { NeighborhoodIndex, startUdfServer, type StartedUdfServer } from '../../../udf-service/index.js';
 
 const square = (x0: number, y0: number, size: number) => [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]];
@@ -88,6 +89,48 @@ describe('bad input gets a 4xx with a JSON error naming the problem', () => {
   it('refuses a body that is not JSON by content type', async () => {
     const answer = await call('POST', '/lookup/batch', 'points', { 'content-type': 'text/plain' });
     expect(answer.status).toBe(415);
+  });
+});
+
+describe('clients that misbehave', () => {
+  const metricsText = async () => String((await call('GET', '/metrics')).json.text);
+
+  it('answers a 20 MB body with its 413, not a broken pipe', async () => {
+    // The whole exchange, write errors included: once the response is in, a client that is still
+    // writing into a closed connection sees EPIPE or ECONNRESET.
+    const outcome = await new Promise<{ status?: number; writeError?: string }>((resolve) => {
+      const result: { status?: number; writeError?: string } = {};
+      const req = request(`${service.url}/lookup/batch`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        result.status = res.statusCode;
+        res.resume();
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => (result.writeError = err.code ?? err.message));
+      req.on('close', () => resolve(result));
+      const chunk = 'x'.repeat(64 * 1024);
+      req.write('{"points": [], "pad": "');
+      for (let sent = 0; sent < 20 * 1024 * 1024; sent += chunk.length) req.write(chunk);
+      req.end('"}');
+    });
+    expect(outcome).toEqual({ status: 413 });
+  });
+
+  it('counts a client that goes away mid-body as a disconnect, not as a 500 it never sent', async () => {
+    const before = await metricsText();
+    await new Promise<void>((resolve, reject) => {
+      const { port } = new URL(service.url);
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('POST /lookup/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"points": [[');
+        setImmediate(() => socket.destroy());
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    const counted = (text: string) => Number(/udf_client_disconnects_total\{route="\/lookup\/batch"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const deadline = Date.now() + 5_000;
+    let after = await metricsText();
+    while (counted(after) === counted(before) && Date.now() < deadline) after = await metricsText();
+    expect(counted(after)).toBe(counted(before) + 1);
+    expect(after).not.toMatch(/status="500"/);
   });
 });
 
