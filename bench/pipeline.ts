@@ -74,7 +74,7 @@ async function run(label: string, config: ResolvedConfig, topics: { rideTopic: s
   const seconds = (performance.now() - started) / 1000;
   const cpu = Object.entries(pids).map(([name, pid]) => `${name} ${((cpuSeconds(pid) - before[name]!) / seconds).toFixed(2)}`).join(', ');
   const metrics = await collectJobMetrics(flink, deployment.jobId);
-  console.log(`${label}: ${trips.toLocaleString('en-US')} trips in ${seconds.toFixed(1)} s (submit to finish) = ${Math.round(trips / seconds).toLocaleString('en-US')} trips/s; rides read ${metrics.ridesRead.toLocaleString('en-US')}`);
+  console.log(`${label}: ${trips.toLocaleString('en-US')} trips in ${seconds.toFixed(1)} s (submit to finish) = ${Math.round(trips / seconds).toLocaleString('en-US')} trips/s; rides read ${metrics.ridesRead?.toLocaleString('en-US') ?? 'unknown'}`);
   console.log(`  CPU, cores busy on average: ${cpu}`);
   await deleteTopics(config.kafka.bootstrapServers, Object.values(outputs)).catch(() => undefined);
   return trips / seconds;

@@ -15,7 +15,8 @@ export interface JobVertex {
   name: string;
   parallelism: number;
   status: string;
-  metrics: { 'read-records': number; 'write-records': number };
+  /** Summed over subtasks; a `-complete` flag is false while some subtask's count has not been fetched yet. */
+  metrics: { 'read-records': number; 'write-records': number; 'read-records-complete'?: boolean; 'write-records-complete'?: boolean };
 }
 
 export interface JobDetails {

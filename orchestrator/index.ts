@@ -106,8 +106,8 @@ export function registerOrchestratorCommands(program: Command): void {
           [
             `job ${summary.jobId}: ${summary.state}, up ${summary.uptimeSeconds} s`,
             `checkpoints: ${summary.checkpointsCompleted} completed, ${summary.checkpointsFailed} failed, last ${summary.lastCheckpointAt ?? 'never'}`,
-            `malformed: ${summary.malformedRides} rides, ${summary.malformedFares} fares; trips joined: ${summary.tripsJoined ?? '-'}; late records dropped: ${summary.lateRecordsDropped ?? '-'}`,
-            `windows closed up to: ${summary.windowWatermark ?? '-'}${summary.watermarkLagSeconds === null ? '' : ` (watermark lag ${summary.watermarkLagSeconds} s)`}`,
+            `malformed: ${summary.malformedRides ?? 'unknown'} rides, ${summary.malformedFares ?? 'unknown'} fares; trips joined: ${summary.tripsJoined ?? 'unknown'}; late records dropped: ${summary.lateRecordsDropped ?? 'unknown'}`,
+            `windows closed up to: ${summary.windowWatermark ?? 'unknown'}${summary.watermarkLagSeconds === null ? '' : ` (watermark lag ${summary.watermarkLagSeconds} s)`}`,
             ...(summary.lastFailure ? [`restarts: ${summary.restarts ?? '-'}; last failure at ${summary.lastFailure.at}: ${summary.lastFailure.summary}`] : []),
             ...summary.vertices.map((v) => `  in ${String(v.recordsIn).padStart(9)}  out ${String(v.recordsOut).padStart(9)}  ${v.name.slice(0, 100)}`),
             '',

@@ -12,11 +12,13 @@ export interface JobMetrics {
   jobId: string;
   state: string;
   uptimeSeconds: number;
-  malformedRides: number;
-  malformedFares: number;
+  // A count is null ("unknown") until Flink has fetched it from every subtask: its web monitor
+  // loads metrics lazily, so the first answers for a fresh job read 0 where nothing is known yet.
+  malformedRides: number | null;
+  malformedFares: number | null;
   /** Records each source handed on (good and malformed). */
-  ridesRead: number;
-  faresRead: number;
+  ridesRead: number | null;
+  faresRead: number | null;
   /** Rides that met their fare in the interval join (each becomes one trip in a window); null when the job no longer runs. */
   tripsJoined: number | null;
   /** Records dropped by the window for arriving behind the watermark; null when the job no longer runs. */
@@ -45,14 +47,29 @@ function vertexOf(job: JobDetails, table: string, role: 'source' | 'sink'): JobV
 /** '1.GlobalWindowAggregate[12].numLateRecordsDropped' → 'GlobalWindowAggregate[12].numLateRecordsDropped'. */
 const operatorMetric = (subtaskMetricId: string) => subtaskMetricId.replace(/^\d+\./, '');
 
+/**
+ * An operator metric summed over the vertex's subtasks, or null while some subtask has not
+ * reported it yet (a sum over the subtasks that did would understate it).
+ */
+async function subtaskSum(flink: MetricsSource, job: JobDetails, vertex: JobVertex, ids: string[], name: string): Promise<number | null> {
+  const reporting = ids.filter((id) => operatorMetric(id) === name).length;
+  if (reporting < vertex.parallelism) return null;
+  return (await flink.vertexMetric(job.jid, vertex.id, name)) ?? null;
+}
+
 /** Late drops, summed over the operators that count them (the window aggregates; the SQL interval join counts none). */
 async function lateRecordsDropped(flink: MetricsSource, job: JobDetails): Promise<number | null> {
   if (job.state !== 'RUNNING') return null;
-  let total = 0;
+  let total: number | null = null;
   for (const vertex of job.vertices) {
     // A vertex lists its metrics per subtask ('0.X', '1.X'); the subtask aggregate takes the bare name.
-    const names = new Set((await flink.vertexMetricIds(job.jid, vertex.id)).filter((id) => id.endsWith('.numLateRecordsDropped')).map(operatorMetric));
-    for (const name of names) total += (await flink.vertexMetric(job.jid, vertex.id, name)) ?? 0;
+    const ids = await flink.vertexMetricIds(job.jid, vertex.id);
+    const names = new Set(ids.filter((id) => id.endsWith('.numLateRecordsDropped')).map(operatorMetric));
+    for (const name of names) {
+      const value = await subtaskSum(flink, job, vertex, ids, name);
+      if (value === null) return null;
+      total = (total ?? 0) + value;
+    }
   }
   return total;
 }
@@ -66,9 +83,10 @@ async function tripsJoined(flink: MetricsSource, job: JobDetails): Promise<numbe
   if (job.state !== 'RUNNING') return null;
   const vertex = job.vertices.find((v) => /(^|-> )IntervalJoin\[\d+\]/.test(v.name));
   if (!vertex) return null;
-  const id = (await flink.vertexMetricIds(job.jid, vertex.id)).find((m) => /^\d+\.IntervalJoin\[\d+\]\.numRecordsOut$/.test(m));
+  const ids = await flink.vertexMetricIds(job.jid, vertex.id);
+  const id = ids.find((m) => /^\d+\.IntervalJoin\[\d+\]\.numRecordsOut$/.test(m));
   if (!id) return null;
-  return (await flink.vertexMetric(job.jid, vertex.id, operatorMetric(id))) ?? null;
+  return subtaskSum(flink, job, vertex, ids, operatorMetric(id));
 }
 
 /** The lowest input watermark over the subtasks of the window aggregate (the global phase when split in two). */
@@ -88,7 +106,11 @@ export async function collectJobMetrics(flink: MetricsSource, jobId: string, now
     return null;
   });
   const checkpoints = await flink.checkpoints(jobId).catch(() => undefined);
-  const read = (table: string, role: 'source' | 'sink', field: 'read-records' | 'write-records') => vertexOf(job, table, role)?.metrics[field] ?? 0;
+  const read = (table: string, role: 'source' | 'sink', field: 'read-records' | 'write-records'): number | null => {
+    const metrics = vertexOf(job, table, role)?.metrics;
+    if (!metrics) return null;
+    return metrics[`${field}-complete`] === false ? null : metrics[field];
+  };
   return {
     jobId,
     state: job.state,
@@ -131,9 +153,9 @@ export function jobMetricsGauges(registry: Registry) {
     };
   };
   const g = {
-    malformedRides: gauge('tipstream_malformed_rides_total', 'Malformed rides sent to the dead-letter topic'),
-    malformedFares: gauge('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
-    recordsRead: gauge('tipstream_source_records_total', 'Records read per source', ['stream']),
+    malformedRides: once('tipstream_malformed_rides_total', 'Malformed rides sent to the dead-letter topic'),
+    malformedFares: once('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
+    recordsRead: gauge('tipstream_source_records_total', 'Records read per source (absent until Flink has the count)', ['stream']),
     joined: once('tipstream_trips_joined_total', 'Rides that met their fare in the interval join'),
     late: once('tipstream_late_records_dropped_total', 'Records dropped by the window for arriving late'),
     checkpoints: gauge('tipstream_checkpoints_total', 'Checkpoints by outcome', ['outcome']),
@@ -146,10 +168,10 @@ export function jobMetricsGauges(registry: Registry) {
   };
   return {
     update(m: JobMetrics) {
-      g.malformedRides.set(m.malformedRides);
-      g.malformedFares.set(m.malformedFares);
-      g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
-      g.recordsRead.set({ stream: 'fare' }, m.faresRead);
+      g.malformedRides(m.malformedRides);
+      g.malformedFares(m.malformedFares);
+      if (m.ridesRead !== null) g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
+      if (m.faresRead !== null) g.recordsRead.set({ stream: 'fare' }, m.faresRead);
       g.joined(m.tripsJoined);
       g.late(m.lateRecordsDropped);
       g.checkpoints.set({ outcome: 'completed' }, m.checkpointsCompleted);

@@ -178,7 +178,7 @@ export function registerStartCommand(program: Command): void {
             throw new InfrastructureError('TIPSTREAM_START', `the job ended ${finished.state}: ${(await flink.rootException(deployment.jobId)) ?? 'no exception recorded'}`);
           }
           const metrics = await collectJobMetrics(flink, deployment.jobId);
-          say(`    job ${deployment.jobId} finished: ${metrics.ridesRead} rides and ${metrics.faresRead} fares read`);
+          say(`    job ${deployment.jobId} finished: ${metrics.ridesRead ?? 'unknown'} rides and ${metrics.faresRead ?? 'unknown'} fares read`);
 
           step(`5/6 relay into ${config.cassandra.keyspace}.neighborhoodstats`);
           const written = new Map<string, WindowResult>();
@@ -202,7 +202,7 @@ export function registerStartCommand(program: Command): void {
             say(`  ${t.neighborhood.slice(0, 30).padEnd(30)} ${String(t.rides).padStart(6)} ${money(t.averageFare)} ${money(t.averageTip)} ${t.tipPerMile === null ? '       -' : money(t.tipPerMile)}`);
           }
           say('');
-          say(`Malformed records (Flink's dead-letter counts / injected by the generator): rides ${metrics.malformedRides} / ${summary.injected.malformedRides}, fares ${metrics.malformedFares} / ${summary.injected.malformedFares}; they are in the topic ${k.deadLetterTopic}.`);
+          say(`Malformed records (Flink's dead-letter counts / injected by the generator): rides ${metrics.malformedRides ?? 'unknown'} / ${summary.injected.malformedRides}, fares ${metrics.malformedFares ?? 'unknown'} / ${summary.injected.malformedFares}; they are in the topic ${k.deadLetterTopic}.`);
           say('');
           say(`Flink UI        ${config.flink.restUrl}/#/job/completed/${deployment.jobId}/overview`);
           say(`Flink metrics   Prometheus text on http://${config.host}:9249/metrics and the next ports up to 9259 (one per Flink process)`);

@@ -65,7 +65,7 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   jobToCancel = first.jobId;
   const flink = new FlinkRestClient(config.flink.restUrl);
   const deadline = Date.now() + 120_000;
-  while ((await collectJobMetrics(flink, first.jobId)).ridesRead < firstHalfRides && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+  while (((await collectJobMetrics(flink, first.jobId)).ridesRead ?? 0) < firstHalfRides && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
 
   // The window operator's watermark (what `tipstream status` and the metrics report) is inside the first half's event time.
   const firstHalfTimes = all.slice(0, half).map((e) => e.time);

@@ -3,7 +3,7 @@ import type { JobDetails, JobVertex } from '../../../orchestrator/flink-rest-cli
 import { summarizeStackTrace } from '../../../orchestrator/flink-rest-client.js';
 import { collectJobMetrics, jobMetricsGauges, type MetricsSource } from '../../../orchestrator/job-metrics.js';
 
-const vertex = (id: string, name: string, read: number, write: number): JobVertex => ({ id, name, parallelism: 2, status: 'RUNNING', metrics: { 'read-records': read, 'write-records': write } });
+const vertex = (id: string, name: string, read: number, write: number): JobVertex => ({ id, name, parallelism: 2, status: 'RUNNING', metrics: { 'read-records': read, 'write-records': write, 'read-records-complete': true, 'write-records-complete': true } });
 
 // Vertex names as Flink 2.2 prints them for the tipstream job (shortened).
 const job = (state: JobDetails['state']): JobDetails => ({
@@ -22,14 +22,21 @@ const job = (state: JobDetails['state']): JobDetails => ({
   ],
 });
 
-function fakeFlink(state: JobDetails['state'], watermarks: Record<string, Array<number | null>>): MetricsSource & { watermarkCalls: string[] } {
+/** Flink before its web monitor has fetched a fresh job's metrics: counts 0 and incomplete, one subtask listed. */
+function notYetFetched(details: JobDetails): JobDetails {
+  return { ...details, vertices: details.vertices.map((v) => ({ ...v, metrics: { 'read-records': 0, 'write-records': 0, 'read-records-complete': false, 'write-records-complete': false } })) };
+}
+
+function fakeFlink(state: JobDetails['state'], watermarks: Record<string, Array<number | null>>, fetched = true): MetricsSource & { watermarkCalls: string[] } {
   const watermarkCalls: string[] = [];
+  const subtasks = fetched ? ['0', '1'] : ['0'];
+  const each = (...names: string[]) => subtasks.flatMap((n) => names.map((name) => `${n}.${name}`));
   return {
     watermarkCalls,
-    job: async () => job(state),
+    job: async () => (fetched ? job(state) : notYetFetched(job(state))),
     checkpoints: async () => ({ counts: { completed: 4, failed: 1 }, latest: { completed: { latest_ack_timestamp: 5, end_to_end_duration: 1500 } } }),
     vertexMetricIds: async (_job, id) =>
-      id === 'v5' ? ['0.IntervalJoin[9].numRecordsIn', '0.IntervalJoin[9].numRecordsOut', '1.LookupJoin[10].numRecordsOut'] : id === 'v6' ? ['0.GlobalWindowAggregate[12].numLateRecordsDropped', '1.GlobalWindowAggregate[12].numLateRecordsDropped'] : [],
+      id === 'v5' ? each('IntervalJoin[9].numRecordsIn', 'IntervalJoin[9].numRecordsOut', 'LookupJoin[10].numRecordsOut') : id === 'v6' ? each('GlobalWindowAggregate[12].numLateRecordsDropped') : [],
     vertexMetric: async (_job, id, metric) => ({ 'IntervalJoin[9].numRecordsOut': 985, 'IntervalJoin[9].numRecordsIn': 1990, 'GlobalWindowAggregate[12].numLateRecordsDropped': 5 } as Record<string, number>)[metric] ?? (id === 'v0' ? 1 : undefined),
     vertexWatermarks: async (_job, id) => {
       watermarkCalls.push(id);
@@ -45,6 +52,15 @@ describe('job metrics from the Flink REST API', () => {
     const m = await collectJobMetrics(fakeFlink('RUNNING', {}), 'j1');
     expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, ridesRead: 1000, faresRead: 990, tripsJoined: 985, lateRecordsDropped: 5, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500, restarts: 3 });
     expect(m.lastFailure?.summary).toContain('Incorrect response code: 500');
+  });
+
+  it('says unknown (null), not 0, for every count Flink has not fetched from all subtasks yet', async () => {
+    const m = await collectJobMetrics(fakeFlink('RUNNING', {}, false), 'j1');
+    expect(m).toMatchObject({ malformedRides: null, malformedFares: null, ridesRead: null, faresRead: null, tripsJoined: null, lateRecordsDropped: null, windowWatermark: null });
+    const registry = new Registry();
+    jobMetricsGauges(registry).update(m);
+    const text = await registry.metrics();
+    for (const name of ['tipstream_malformed_rides_total', 'tipstream_trips_joined_total', 'tipstream_source_records_total{']) expect(text).not.toContain(name);
   });
 
   it("takes the global window aggregate's lowest subtask watermark, and its lag behind the clock", async () => {
