@@ -14,6 +14,13 @@ import { isRetriableWriteError, redact, ResultsTable, retryAfterMs, type WindowR
 
 const log = childLogger('relay');
 
+/** A consumer session ended by Kafka (unreachable broker, lost group): the relay starts another. */
+class KafkaSessionError extends Error {
+  constructor(cause: unknown) {
+    super('Kafka consumer session failed', { cause });
+  }
+}
+
 /** Records taken from the stream before their writes start; offsets are committed per batch. */
 const MAX_BATCH = 5000;
 const FIRST_BACKOFF_MS = 250;
@@ -122,19 +129,20 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
     }
   }
   const secure = config.kafka.connectionString !== undefined;
-  const consumer = new Consumer({
-    groupId,
-    clientId: 'tipstream-relay',
-    bootstrapBrokers: config.kafka.bootstrapServers.split(','),
-    deserializers: stringDeserializers,
-    // A relay killed without leaving the group is evicted after 10 s, so its restart can join:
-    // with the client's 60 s default the new member's join request timed out first.
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 20_000,
-    heartbeatInterval: 3_000,
-    requestTimeout: 45_000,
-    ...(secure ? { tls: config.kafka.caFile ? { ca: [readFileSync(config.kafka.caFile)] } : {}, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: config.kafka.connectionString! } } : {}),
-  });
+  const newConsumer = () =>
+    new Consumer({
+      groupId,
+      clientId: 'tipstream-relay',
+      bootstrapBrokers: config.kafka.bootstrapServers.split(','),
+      deserializers: stringDeserializers,
+      // A relay killed without leaving the group is evicted after 10 s, so its restart can join:
+      // with the client's 60 s default the new member's join request timed out first.
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 3_000,
+      requestTimeout: 45_000,
+      ...(secure ? { tls: config.kafka.caFile ? { ca: [readFileSync(config.kafka.caFile)] } : {}, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: config.kafka.connectionString! } } : {}),
+    });
   log.info({ topic, groupId, target: table.target }, 'relay starting');
 
   const writeBatch = async (batch: Array<Message<string, string, string, string>>) => {
@@ -174,54 +182,105 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
     options.onBatch?.({ ...counters });
   };
 
-  let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
-  const stop = () => void stream?.close().catch(() => undefined);
-  const armIdle = () => {
-    if (options.stopWhenIdleMs === undefined) return;
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(stop, options.stopWhenIdleMs);
+  /**
+   * One consumer session, until the stream closes (idle, or a signal). A Kafka error ends it with
+   * KafkaSessionError; what was taken but not written stays uncommitted, so the next session
+   * reads it again (the writes are idempotent upserts).
+   */
+  const consumeSession = async (consumer: Consumer<string, string, string, string>, onProgress: () => void): Promise<void> => {
+    let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const stop = () => void stream?.close().catch(() => undefined);
+    const armIdle = () => {
+      if (options.stopWhenIdleMs === undefined) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(stop, options.stopWhenIdleMs);
+    };
+    // The time of the last record taken and whether a batch is being written, for the lag below.
+    let lastRecordAt = Date.now();
+    let writing = false;
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      stream = await consumer.consume({
+        topics: [topic],
+        mode: MessagesStreamModes.COMMITTED,
+        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+        maxWaitTime: 500,
+      });
+      onProgress();
+      armIdle();
+      // The consumer's lag, every 5 s: the latest offsets minus what the relay committed. That
+      // difference never reaches 0 behind an exactly-once sink, whose commit markers take offsets
+      // no record is ever read from. So a relay that has written everything and has been handed
+      // nothing for a while (its fetches wait 0.5 s each) has no lag: nothing readable is left.
+      consumer.on('consumer:lag', (lag) => {
+        if (!writing && Date.now() - lastRecordAt > 2_000) return metrics.lag.set(0);
+        let total = 0n;
+        for (const partitions of lag.values()) for (const behind of partitions) if (behind > 0n) total += behind;
+        metrics.lag.set(Number(total));
+      });
+      consumer.on('consumer:lag:error', (err: Error) => log.debug({ err }, 'lag unavailable'));
+      consumer.startLagMonitoring({ topics: [topic] }, 5_000);
+      let batch: Array<Message<string, string, string, string>> = [];
+      for await (const message of stream) {
+        lastRecordAt = Date.now();
+        batch.push(message);
+        if (batch.length >= MAX_BATCH || stream.readableLength === 0) {
+          clearTimeout(idleTimer);
+          writing = true;
+          await writeBatch(batch).finally(() => (writing = false));
+          batch = [];
+          onProgress();
+          armIdle();
+        }
+      }
+      // The stream closed (idle, or a signal): what was taken but not written stays uncommitted.
+      if (batch.length > 0 && !options.signal?.aborted) await writeBatch(batch);
+    } catch (err) {
+      // A write that used up its budget, or a programming error, ends the relay; Kafka going away does not.
+      if (err instanceof InfrastructureError || err instanceof TypeError) throw err;
+      throw new KafkaSessionError(err);
+    } finally {
+      clearTimeout(idleTimer);
+      consumer.stopLagMonitoring();
+      options.signal?.removeEventListener('abort', stop);
+      await stream?.close().catch(() => undefined);
+    }
   };
-  options.signal?.addEventListener('abort', stop, { once: true });
+
   try {
-    stream = await consumer.consume({
-      topics: [topic],
-      mode: MessagesStreamModes.COMMITTED,
-      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-      autocommit: false,
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      maxWaitTime: 500,
-    });
-    armIdle();
-    // The consumer's lag, every 5 s: the latest offsets minus what the relay committed.
-    consumer.on('consumer:lag', (lag) => {
-      let total = 0n;
-      for (const partitions of lag.values()) for (const behind of partitions) if (behind > 0n) total += behind;
-      metrics.lag.set(Number(total));
-    });
-    consumer.on('consumer:lag:error', (err: Error) => log.debug({ err }, 'lag unavailable'));
-    consumer.startLagMonitoring({ topics: [topic] }, 5_000);
-    let batch: Array<Message<string, string, string, string>> = [];
-    for await (const message of stream) {
-      batch.push(message);
-      if (batch.length >= MAX_BATCH || stream.readableLength === 0) {
-        clearTimeout(idleTimer);
-        await writeBatch(batch);
-        batch = [];
-        armIdle();
+    // Kafka away (a broker restart, a network cut) is waited out within the retry budget, counted
+    // from the first failure in a row: each new session reads on from the committed offsets.
+    let outageSince: number | undefined;
+    let backoff = FIRST_BACKOFF_MS;
+    for (;;) {
+      const consumer = newConsumer();
+      try {
+        await consumeSession(consumer, () => {
+          outageSince = undefined;
+          backoff = FIRST_BACKOFF_MS;
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof KafkaSessionError)) throw err;
+        outageSince ??= Date.now();
+        const wait = Math.min(backoff * 4, MAX_BACKOFF_MS);
+        if (options.signal?.aborted || Date.now() + wait - outageSince > budgetMs) {
+          throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `relay stopped: Kafka at ${config.kafka.bootstrapServers} unreachable for ${Math.round((Date.now() - outageSince) / 1000)} s (relay.retryBudgetSeconds ${config.relay.retryBudgetSeconds}): ${redact(err.cause, config)}; offsets of unwritten results stay uncommitted, so a restart writes them`, { cause: err.cause, retriable: true });
+        }
+        counters.retries += 1;
+        metrics.retries.inc();
+        log.warn({ waitMs: wait, error: redact(err.cause, config) }, 'Kafka unreachable; reconnecting');
+        await sleep(wait);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      } finally {
+        // With the broker gone, leaving the group cannot complete: give it 10 s, then go on.
+        await Promise.race([new Promise<void>((resolve) => consumer.close(true, () => resolve())), sleep(10_000, undefined, { ref: false })]);
       }
     }
-    // The stream closed (idle, or a signal): what was taken but not written stays uncommitted.
-    if (batch.length > 0 && !options.signal?.aborted) await writeBatch(batch);
-  } catch (err) {
-    if (err instanceof InfrastructureError) throw err;
-    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `relay stopped: ${redact(err, config)}; offsets of unwritten results stay uncommitted, so a restart writes them`, { cause: err });
   } finally {
-    clearTimeout(idleTimer);
-    consumer.stopLagMonitoring();
-    options.signal?.removeEventListener('abort', stop);
-    await stream?.close().catch(() => undefined);
-    await new Promise<void>((resolve) => consumer.close(true, () => resolve()));
     await table!.close().catch(() => undefined);
   }
   log.info({ ...counters }, 'relay stopped');

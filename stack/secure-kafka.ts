@@ -20,6 +20,8 @@ export interface SecureKafka {
   identity: ProcessIdentity;
   logFile: string;
   stop(): Promise<void>;
+  /** Starts the stopped broker again on the same data, port and credentials, and waits until it answers. */
+  restart(): Promise<void>;
 }
 
 export async function startSecureKafka(config: ResolvedConfig, options: { dir: string; port: number; controllerPort: number; readyTimeoutMs?: number }): Promise<SecureKafka> {
@@ -44,13 +46,29 @@ export async function startSecureKafka(config: ResolvedConfig, options: { dir: s
   );
   for (const port of service.ports) await assertPortFree('the secure Kafka', config.host, port);
   await service.prepare();
-  const identity = launchDetached(service.launch());
+  let identity = launchDetached(service.launch());
   const stop = () => stopProcess(identity, 30_000);
-  try {
-    await waitUntil(`the secure Kafka at ${service.address} (log: ${service.logFile})`, service.probe, options.readyTimeoutMs ?? 120_000, 500, () => isRunning(identity));
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { bootstrapServers: service.address, connectionString, caFile, identity, logFile: service.logFile, stop };
+  const ready = async () => {
+    try {
+      await waitUntil(`the secure Kafka at ${service.address} (log: ${service.logFile})`, service.probe, options.readyTimeoutMs ?? 120_000, 500, () => isRunning(identity));
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  };
+  await ready();
+  return {
+    bootstrapServers: service.address,
+    connectionString,
+    caFile,
+    get identity() {
+      return identity;
+    },
+    logFile: service.logFile,
+    stop,
+    restart: async () => {
+      identity = launchDetached(service.launch());
+      await ready();
+    },
+  };
 }

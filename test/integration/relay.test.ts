@@ -1,13 +1,17 @@
 // The relay on the real Kafka and Cassandra: results land as upserts, a killed relay resumes
-// without loss, and a Cassandra outage is retried through and caught up.
+// without loss, and a Cassandra or Kafka outage is retried through and caught up.
 import { Registry } from 'prom-client';
 import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { ensureTopics, ResultsTable, runRelay, type WindowResult } from '../../orchestrator/index.js';
-import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
+import { startSecureKafka } from '../../stack/secure-kafka.js';
+import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
 const bootstrap = base.kafka.bootstrapServers;
@@ -192,3 +196,60 @@ it('gives up with a clear error, committing nothing, when Cassandra stays away p
   const direct = loadConfig({ overrides: { kafka: { statsTopic: topic }, cassandra: { keyspace: config.cassandra.keyspace }, relay: { consumerGroup: config.relay.consumerGroup } } });
   expect((await runRelay(direct, { stopWhenIdleMs: 3000 })).written).toBe(10);
 });
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Polls until `check` holds; fails naming `what` after the deadline. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+it('waits out a Kafka outage within its retry budget: the broker killed with -9 mid-run and started again', async () => {
+  // A broker of its own (the SASL_SSL stand-in), so killing it leaves the shared stack alone.
+  const broker = await startSecureKafka(base, { dir: mkdtempSync(join(tmpdir(), 'tipstream-relay-kafka-')), port: await freePort(), controllerPort: await freePort() });
+  try {
+    const security = { connectionString: broker.connectionString, caFile: broker.caFile };
+    const topic = uniqueName('relay-kafka-outage');
+    await createTopics(broker.bootstrapServers, [topic], 2, security);
+    const keyspace = `relay_${uniqueName('k').slice(2).replace(/-/g, '')}`;
+    keyspaces.push(keyspace);
+    const config = loadConfig({
+      overrides: {
+        kafka: { bootstrapServers: broker.bootstrapServers, connectionString: broker.connectionString, caFile: broker.caFile, statsTopic: topic },
+        cassandra: { keyspace },
+        relay: { consumerGroup: uniqueName('relay-kafka-outage'), retryBudgetSeconds: 120 },
+      },
+    });
+    const rows = windowResults(400);
+    const [before, after] = [rows.slice(0, 200), rows.slice(200)];
+    const toMessages = (part: WindowResult[]) => part.map((r) => ({ key: r.neighborhood, value: JSON.stringify(r) }));
+    await produce(broker.bootstrapServers, topic, toMessages(before), security);
+
+    const registry = new Registry();
+    const retries = async () => Number(/^tipstream_relay_retries_total (\d+)$/m.exec(await registry.metrics())?.[1] ?? 0);
+    const relay = runRelay(config, { stopWhenIdleMs: 8_000, registry });
+    await until('the first half is written', async () => (await rowsSoFar(config)) === before.length, 60_000);
+
+    process.kill(broker.identity.pid, 'SIGKILL');
+    await until('the relay notices Kafka is gone', async () => (await retries()) > 0, 60_000);
+    await broker.restart();
+    await produce(broker.bootstrapServers, topic, toMessages(after), security);
+
+    const counters = await relay;
+    expect(counters.written).toBeGreaterThanOrEqual(rows.length);
+    expectTableEquals(await tableRows(config), rows);
+  } finally {
+    await broker.stop();
+  }
+}, 300_000);

@@ -42,10 +42,10 @@ export async function deleteTopics(bootstrap: string, topics: string[]): Promise
   }
 }
 
-export async function produce(bootstrap: string, topic: string, messages: Array<{ key?: string; value: string }>): Promise<void> {
+export async function produce(bootstrap: string, topic: string, messages: Array<{ key?: string; value: string }>, security?: KafkaSecurity): Promise<void> {
   // Idempotent: without it this client, retrying a produce request that partly failed on a
   // freshly created topic, was seen to write a partition's batch twice.
-  const producer = new Producer({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true });
+  const producer = new Producer({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, ...securityOptions(security) });
   try {
     await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value })) });
   } finally {
