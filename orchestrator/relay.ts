@@ -99,12 +99,20 @@ export async function withRetry(write: () => Promise<void>, budgetMs: number, on
 
 function relayMetrics(registry: Registry | undefined) {
   const registers = registry ? [registry] : [];
-  return {
+  const metrics = {
     written: new Counter({ name: 'tipstream_relay_rows_written_total', help: 'Window results upserted into Cassandra', registers }),
     retries: new Counter({ name: 'tipstream_relay_retries_total', help: 'Writes retried after Overloaded, timeouts or no host', registers }),
     rejected: new Counter({ name: 'tipstream_relay_rejected_total', help: 'Records on the results topic that are not window results', registers }),
     lastCommit: new Gauge({ name: 'tipstream_relay_last_commit_timestamp_seconds', help: 'When the relay last committed offsets', registers }),
-    lag: new Gauge({ name: 'tipstream_relay_lag_records', help: 'Results on the topic not yet committed by the relay (summed over its partitions)', registers }),
+    // Registered at its first sample: until Kafka has answered, the lag is unknown, not 0.
+    lag: new Gauge({ name: 'tipstream_relay_lag_records', help: 'Readable results on the topic not yet written by the relay (summed over its partitions)', registers: [] }),
+  };
+  return {
+    ...metrics,
+    setLag(records: number) {
+      if (registry && !registry.getSingleMetric('tipstream_relay_lag_records')) registry.registerMetric(metrics.lag);
+      metrics.lag.set(records);
+    },
   };
 }
 
@@ -216,10 +224,10 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       // no record is ever read from. So a relay that has written everything and has been handed
       // nothing for a while (its fetches wait 0.5 s each) has no lag: nothing readable is left.
       consumer.on('consumer:lag', (lag) => {
-        if (!writing && Date.now() - lastRecordAt > 2_000) return metrics.lag.set(0);
+        if (!writing && Date.now() - lastRecordAt > 2_000) return metrics.setLag(0);
         let total = 0n;
         for (const partitions of lag.values()) for (const behind of partitions) if (behind > 0n) total += behind;
-        metrics.lag.set(Number(total));
+        metrics.setLag(Number(total));
       });
       consumer.on('consumer:lag:error', (err: Error) => log.debug({ err }, 'lag unavailable'));
       consumer.startLagMonitoring({ topics: [topic] }, 5_000);

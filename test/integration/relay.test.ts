@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { ensureTopics, ResultsTable, runRelay, type WindowResult } from '../../orchestrator/index.js';
@@ -253,3 +254,33 @@ it('waits out a Kafka outage within its retry budget: the broker killed with -9 
     await broker.stop();
   }
 }, 300_000);
+
+it('reports no lag once everything is written, behind a transactional (exactly-once) writer too', async () => {
+  const { config, topic } = await setup();
+  const rows = windowResults(90);
+  // Three transactions, as the Flink job's exactly-once sink writes: each commit leaves a marker
+  // that takes an offset no record is ever read from.
+  const producer = new Producer({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, transactionalId: uniqueName('relay-tx') });
+  try {
+    for (let i = 0; i < rows.length; i += 30) {
+      const transaction = await producer.beginTransaction();
+      await transaction.send({ messages: rows.slice(i, i + 30).map((r) => ({ topic, key: r.neighborhood, value: JSON.stringify(r) })) });
+      await transaction.commit();
+    }
+  } finally {
+    await producer.close();
+  }
+  const registry = new Registry();
+  const lag = async () => /^tipstream_relay_lag_records (\d+)$/m.exec(await registry.metrics())?.[1];
+  const abort = new AbortController();
+  const relay = runRelay(config, { registry, signal: abort.signal });
+  try {
+    await until('every row is written', async () => (await rowsSoFar(config)) === rows.length, 60_000);
+    // The lag is sampled every 5 s; caught up, it must come down to 0 and stay there.
+    await until('the lag gauge reads 0', async () => (await lag()) === '0', 30_000);
+  } finally {
+    abort.abort();
+    await relay;
+  }
+  expectTableEquals(await tableRows(config), rows);
+}, 120_000);
