@@ -127,16 +127,24 @@ export class LocalStackProvider implements StackProvider {
         let answers = false;
         let detail: string | undefined;
         try {
-          answers = await service.probe();
+          answers = await (service.check ?? service.probe)();
         } catch (err) {
           detail = err instanceof Error ? err.message : String(err);
         }
+        // A service with no address of its own (the TaskManager) answers through another (the
+        // JobManager lists it): with its recorded process gone, that answer is not its own.
+        if (recorded && !running && service.ports.length === 0) answers = false;
+        const notRunning = recorded
+          ? answers
+            ? 'recorded process has exited; another process answers at its address'
+            : 'recorded process has exited'
+          : 'not started by tipstream';
         return {
           service: service.service,
           address: service.address,
           ...(running ? { pid: recorded.pid } : {}),
           answers,
-          ...(running ? {} : { detail: recorded ? 'recorded process has exited' : 'not started by tipstream' }),
+          ...(running ? {} : { detail: notRunning }),
           ...(detail && running && !answers ? { detail } : {}),
         };
       }),

@@ -27,7 +27,15 @@ export interface LocalService {
   launch(): LaunchSpec;
   /** One readiness check: true when the service really answers. */
   probe(): Promise<boolean>;
+  /**
+   * What `stack status` asks, where the readiness check has effects a status must not have (the
+   * SQL Gateway's SELECT 1 submits a job, left FAILED in Flink while the TaskManager is away).
+   */
+  check?(): Promise<boolean>;
 }
+
+/** The TaskManager misses heartbeats every 10 s; after this long without one it is gone, though still listed. */
+export const TASKMANAGER_HEARTBEAT_STALE_MS = 25_000;
 
 export interface ServiceContext {
   config: ResolvedConfig;
@@ -393,8 +401,12 @@ function flinkServices({ config, artifacts, java }: ServiceContext): LocalServic
       prepare,
       launch: () => ({ command: bin('taskmanager.sh'), args: ['start-foreground'], env: flinkEnv(), cwd: dir, logFile: logFileOf(config, 'flink-taskmanager') }),
       async probe() {
-        const { data } = await axios.get<{ taskmanagers: number; 'slots-total': number }>(`${restUrl}/overview`, { timeout: 3000 });
-        return data.taskmanagers >= 1 && data['slots-total'] >= Math.min(4, config.stack.taskSlots);
+        // The JobManager lists a killed TaskManager until its heartbeat times out (50 s): only one
+        // heard from lately counts.
+        const { data } = await axios.get<{ taskmanagers: Array<{ timeSinceLastHeartbeat: number; slotsNumber: number }> }>(`${restUrl}/taskmanagers`, { timeout: 3000 });
+        // Despite its name, Flink's field is the time of the last heartbeat (ms since the epoch).
+        const live = data.taskmanagers.filter((tm) => Date.now() - tm.timeSinceLastHeartbeat < TASKMANAGER_HEARTBEAT_STALE_MS);
+        return live.length >= 1 && live.reduce((slots, tm) => slots + tm.slotsNumber, 0) >= Math.min(4, config.stack.taskSlots);
       },
     },
     {
@@ -422,6 +434,10 @@ function flinkServices({ config, artifacts, java }: ServiceContext): LocalServic
         } finally {
           await session.close().catch(() => undefined);
         }
+      },
+      async check() {
+        const { data } = await axios.get<{ productName?: string }>(`http://${host}:${sqlGateway}/v1/info`, { timeout: 3000 });
+        return data.productName === 'Apache Flink';
       },
     },
   ];
