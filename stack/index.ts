@@ -104,8 +104,22 @@ export function registerStackCommands(program: Command): void {
       }),
     );
 
+  // Started by `stack up` (see supervisor.ts), not by people: hidden from --help.
+  stack
+    .command('supervise', { hidden: true })
+    .description('restart stack services whose process died, until stopped')
+    .action(
+      action(async (_options: unknown, command: Command) => {
+        const config = configFor(command, stackFlags);
+        const abort = new AbortController();
+        process.once('SIGTERM', () => abort.abort());
+        process.once('SIGINT', () => abort.abort());
+        await new LocalStackProvider(config, createProgress(false)).supervise(abort.signal);
+      }),
+    );
+
   withStackOptions(stack.command('status'))
-    .description('each service with its address, pid and whether it answers')
+    .description('each service: up, restarting (the supervisor brings it back) or down, its address, pid and whether it answers')
     .option('--json', 'print JSON')
     .action(
       action(async (options: { json?: boolean }, command: Command) => {
@@ -114,8 +128,8 @@ export function registerStackCommands(program: Command): void {
         if (options.json) {
           process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
         } else {
-          const rows = statuses.map((s) => [s.service, s.address, s.pid ? String(s.pid) : '-', s.answers ? 'yes' : 'no', s.detail ?? '']);
-          process.stdout.write(table(['service', 'address', 'pid', 'answers', 'detail'], rows));
+          const rows = statuses.map((s) => [s.service, s.state ?? (s.answers ? 'up' : 'down'), s.address, s.pid ? String(s.pid) : '-', s.answers ? 'yes' : 'no', s.detail ?? '']);
+          process.stdout.write(table(['service', 'state', 'address', 'pid', 'answers', 'detail'], rows));
         }
         if (statuses.some((s) => s.pid !== undefined && !s.answers)) process.exitCode = 1;
       }),

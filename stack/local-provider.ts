@@ -1,9 +1,10 @@
 // The default stack provider: Kafka, Cassandra and Flink (JobManager, TaskManager, SQL Gateway)
 // as plain local processes on loopback, from artifacts resolved once into the cache.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../common/config.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { projectRoot, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
@@ -11,6 +12,7 @@ import { artifactPaths, resolveArtifacts } from './artifacts.js';
 import { findJava17 } from './java.js';
 import { assertPortFree, isRunning, launchDetached, stopProcess, waitUntil, type ProcessIdentity } from './processes.js';
 import { localServices, type LocalService } from './services.js';
+import { DEFAULT_RESTART_POLICY, readSupervisorState, restartDecision, supervisorFile, writeSupervisorState, type RestartPolicy, type SupervisorState } from './supervisor.js';
 import type { ServiceName, ServiceStatus, StackEndpoints, StackProvider, StackUpResult } from './types.js';
 
 const log = childLogger('stack');
@@ -24,6 +26,8 @@ interface RecordedService extends ProcessIdentity {
 interface StackState {
   provider: 'local';
   services: Partial<Record<ServiceName, RecordedService>>;
+  /** The process that restarts dead services (supervisor.ts). */
+  supervisor?: ProcessIdentity & { logFile: string };
 }
 
 export class LocalStackProvider implements StackProvider {
@@ -58,10 +62,13 @@ export class LocalStackProvider implements StackProvider {
 
     const toStart = services.filter((s) => !isRecordedRunning(state, s.service));
     if (toStart.length === 0) {
-      // Everything recorded is alive: confirm it answers, change nothing.
+      // Everything recorded is alive: confirm it answers, change nothing but a missing supervisor.
       await Promise.all(services.map((s) => waitUntil(`${s.service} at ${s.address}`, s.probe, timeoutMs)));
+      await this.startSupervisor(state);
       return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds };
     }
+    // This call starts what is missing; a supervisor must not start the same at the same time.
+    await this.stopSupervisor(state);
 
     for (const service of toStart) for (const port of service.ports) await assertPortFree(service.service, this.config.host, port);
     await mkdir(join(this.config.stateDir, 'logs'), { recursive: true });
@@ -85,7 +92,7 @@ export class LocalStackProvider implements StackProvider {
       }
       await Promise.all(
         launched.map(async ({ service, identity, at }) => {
-          await waitUntil(`${service.service} at ${service.address} (log: ${service.logFile})`, service.probe, timeoutMs, 500, () => isRunning(identity));
+          await waitUntil(`${service.service} at ${service.address} (log: ${service.logFile})`, () => answersAs(service, identity.pid), timeoutMs, 500, () => isRunning(identity));
           readySeconds[service.service] = (Date.now() - at) / 1000;
           this.progress.step(`${service.service} is ready after ${readySeconds[service.service]!.toFixed(1)} s`);
         }),
@@ -101,11 +108,105 @@ export class LocalStackProvider implements StackProvider {
       await this.writeState(state);
       throw err;
     }
+    await this.startSupervisor(state);
     return { endpoints: this.endpoints(), alreadyUp: false, readySeconds, resolveSeconds };
+  }
+
+  /**
+   * Starts `tipstream stack supervise` for this stack unless one runs. It reads the resolved
+   * configuration from the state folder (flags given to `stack up` included), without secrets:
+   * the local stack has none.
+   */
+  private async startSupervisor(state: StackState): Promise<void> {
+    if (state.supervisor && isRunning(state.supervisor)) return;
+    const configFile = join(this.config.stateDir, 'supervisor-config.json');
+    const { kafka, cassandra, ...rest } = this.config;
+    const { connectionString: _secret, ...kafkaWithoutSecret } = kafka;
+    const { password: _password, ...cassandraWithoutSecret } = cassandra;
+    await writeFile(configFile, `${JSON.stringify({ ...rest, kafka: kafkaWithoutSecret, cassandra: cassandraWithoutSecret }, null, 2)}\n`, { mode: 0o600 });
+    await chmod(configFile, 0o600);
+    await writeSupervisorState(this.config, {});
+    const logFile = join(this.config.stateDir, 'logs', 'supervisor.log');
+    const identity = launchDetached({
+      command: process.execPath,
+      args: [join(projectRoot, 'bin', 'tipstream.js'), '--config', configFile, 'stack', 'supervise'],
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TIPSTREAM_'))) as NodeJS.ProcessEnv,
+      cwd: this.config.stateDir,
+      logFile,
+    });
+    state.supervisor = { ...identity, logFile };
+    await this.writeState(state);
+    log.info({ pid: identity.pid }, 'supervisor started');
+  }
+
+  private async stopSupervisor(state: StackState): Promise<void> {
+    if (!state.supervisor) return;
+    await stopProcess(state.supervisor, 10_000);
+    delete state.supervisor;
+    await this.writeState(state);
+  }
+
+  /**
+   * The supervisor's loop (`tipstream stack supervise`): once a second, each recorded service
+   * whose process is gone is started again after its back-off, and watched until it answers.
+   */
+  async supervise(signal: AbortSignal, policy: RestartPolicy = DEFAULT_RESTART_POLICY, intervalMs = 1_000): Promise<void> {
+    const java = await findJava17();
+    const services = localServices({ config: this.config, artifacts: artifactPaths(this.config), java });
+    const supervised: SupervisorState = {};
+    while (!signal.aborted) {
+      const state = await this.readState();
+      let changed = false;
+      for (const service of services) {
+        const name = service.service;
+        const recorded = state.services[name];
+        if (!recorded) continue;
+        const now = Date.now();
+        const entry = (supervised[name] ??= { state: 'up', restarts: [] });
+        if (isRunning(recorded)) {
+          if (entry.state === 'restarting' && (await answersAs(service, recorded.pid).catch(() => false))) {
+            entry.state = 'up';
+            entry.lastRecoverySeconds = (Date.now() - entry.goneAt!) / 1000;
+            log.info({ service: name, pid: recorded.pid, seconds: entry.lastRecoverySeconds }, 'answers again');
+            changed = true;
+          }
+          continue;
+        }
+        if (entry.state === 'crash-loop') continue;
+        if (entry.state === 'up') {
+          Object.assign(entry, { state: 'restarting', diedAt: now, goneAt: now });
+          log.warn({ service: name, pid: recorded.pid }, 'process is gone');
+          changed = true;
+        }
+        const decision = restartDecision(entry.restarts, entry.diedAt!, now, policy);
+        if (decision.action === 'give-up') {
+          entry.state = 'crash-loop';
+          log.error({ service: name, restarts: entry.restarts.length }, `restarted ${entry.restarts.length} times within ${policy.crashLoopWindowMs / 60_000} min; left down (see its log: ${service.logFile})`);
+          changed = true;
+        } else if (decision.action === 'restart') {
+          const identity = launchDetached(service.launch());
+          state.services[name] = { ...identity, address: service.address, logFile: service.logFile, startedAt: new Date().toISOString() };
+          entry.restarts = [...entry.restarts.filter((at) => now - at < policy.crashLoopWindowMs), now];
+          // A relaunch that dies again is a new death, with the next back-off from then.
+          entry.diedAt = now;
+          await this.writeState(state);
+          log.warn({ service: name, pid: identity.pid, attempt: entry.restarts.length }, 'restarted');
+          changed = true;
+        }
+      }
+      if (changed) await writeSupervisorState(this.config, supervised);
+      await delay(intervalMs, undefined, { signal }).catch(() => undefined);
+    }
   }
 
   async down(): Promise<void> {
     const state = await this.readState();
+    // The supervisor first: it would start again what is being stopped.
+    if (state.supervisor) {
+      this.progress.step(`stopping the supervisor (pid ${state.supervisor.pid})`);
+      await this.stopSupervisor(state);
+    }
+    await rm(supervisorFile(this.config), { force: true });
     const order = (Object.keys(state.services) as ServiceName[]).sort((a, b) => stopRank(a) - stopRank(b));
     for (const name of order) {
       const recorded = state.services[name]!;
@@ -119,6 +220,7 @@ export class LocalStackProvider implements StackProvider {
 
   async status(): Promise<ServiceStatus[]> {
     const state = await this.readState();
+    const supervised = await readSupervisorState(this.config);
     const services = this.describeServices();
     return Promise.all(
       services.map(async (service): Promise<ServiceStatus> => {
@@ -127,7 +229,7 @@ export class LocalStackProvider implements StackProvider {
         let answers = false;
         let detail: string | undefined;
         try {
-          answers = await (service.check ?? service.probe)();
+          answers = running ? await answersAs(service, recorded.pid, true) : await (service.check ?? service.probe)();
         } catch (err) {
           detail = err instanceof Error ? err.message : String(err);
         }
@@ -139,13 +241,26 @@ export class LocalStackProvider implements StackProvider {
             ? 'recorded process has exited; another process answers at its address'
             : 'recorded process has exited'
           : 'not started by tipstream';
+        const supervision = supervised[service.service];
+        const restarting = supervision?.state === 'restarting';
+        const serviceState = answers && running && !restarting ? 'up' : restarting ? 'restarting' : 'down';
+        const restarts = supervision?.restarts.length ?? 0;
+        const supervisorDetail =
+          supervision?.state === 'crash-loop'
+            ? `left down by the supervisor after ${restarts} restarts`
+            : restarting
+              ? `restarting (attempt ${restarts}), process gone since ${new Date(supervision.diedAt!).toISOString()}`
+              : undefined;
         return {
           service: service.service,
           address: service.address,
           ...(running ? { pid: recorded.pid } : {}),
           answers,
+          state: serviceState,
+          ...(restarts > 0 ? { restarts } : {}),
           ...(running ? {} : { detail: notRunning }),
           ...(detail && running && !answers ? { detail } : {}),
+          ...(supervisorDetail ? { detail: supervisorDetail } : {}),
         };
       }),
     );
@@ -174,6 +289,12 @@ export class LocalStackProvider implements StackProvider {
     await mkdir(this.config.stateDir, { recursive: true });
     await writeFile(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
+}
+
+/** The service answers, as this process where it can tell (see LocalService.probeProcess); for a status, without effects. */
+async function answersAs(service: LocalService, pid: number, forStatus = false): Promise<boolean> {
+  if (service.probeProcess) return service.probeProcess(pid);
+  return (forStatus ? (service.check ?? service.probe) : service.probe)();
 }
 
 function isRecordedRunning(state: StackState, service: ServiceName): boolean {

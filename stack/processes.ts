@@ -1,7 +1,7 @@
 // Background processes owned by the stack: started detached with their output in a log file,
 // identified by pid plus start time (so a recycled pid is never mistaken for ours), stopped by pid.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InfrastructureError, PortInUseError } from '../common/errors.js';
@@ -131,4 +131,39 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
     await delay(intervalMs);
   }
   throw new InfrastructureError('TIPSTREAM_TIMEOUT', `${what}: not ready after ${Math.round(timeoutMs / 1000)} s`, { cause: lastError });
+}
+
+/** The TCP ports a process listens on (Linux: its socket inodes matched against /proc/net/tcp*). */
+export function listeningPorts(pid: number): number[] {
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(
+      readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => {
+          try {
+            return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((inode): inode is string => inode !== undefined),
+    );
+  } catch {
+    return [];
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEX_IP:HEX_PORT, st 0A is LISTEN, inode is field 9.
+      if (f[3] === '0A' && inodes.has(f[9]!)) ports.push(Number.parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
 }

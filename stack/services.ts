@@ -12,7 +12,7 @@ import { InfrastructureError } from '../common/errors.js';
 import { SqlGatewayClient } from '../orchestrator/sql-gateway-client.js';
 import type { ResolvedArtifacts } from './artifacts.js';
 import { runToCompletion } from './java.js';
-import type { LaunchSpec } from './processes.js';
+import { listeningPorts, type LaunchSpec } from './processes.js';
 import type { ServiceName } from './types.js';
 
 export interface LocalService {
@@ -32,6 +32,11 @@ export interface LocalService {
    * SQL Gateway's SELECT 1 submits a job, left FAILED in Flink while the TaskManager is away).
    */
   check?(): Promise<boolean>;
+  /**
+   * Whether the service answers as this very process, where the probe cannot tell (the JobManager
+   * lists a TaskManager that was just killed beside the one started to replace it).
+   */
+  probeProcess?(pid: number): Promise<boolean>;
 }
 
 /** The TaskManager misses heartbeats every 10 s; after this long without one it is gone, though still listed. */
@@ -407,6 +412,12 @@ function flinkServices({ config, artifacts, java }: ServiceContext): LocalServic
         // Despite its name, Flink's field is the time of the last heartbeat (ms since the epoch).
         const live = data.taskmanagers.filter((tm) => Date.now() - tm.timeSinceLastHeartbeat < TASKMANAGER_HEARTBEAT_STALE_MS);
         return live.length >= 1 && live.reduce((slots, tm) => slots + tm.slotsNumber, 0) >= Math.min(4, config.stack.taskSlots);
+      },
+      async probeProcess(pid: number) {
+        // A TaskManager's id begins with its RPC address (host:port), a port its process listens on.
+        const ports = new Set(listeningPorts(pid));
+        const { data } = await axios.get<{ taskmanagers: Array<{ id: string; timeSinceLastHeartbeat: number }> }>(`${restUrl}/taskmanagers`, { timeout: 3000 });
+        return data.taskmanagers.some((tm) => ports.has(Number(/^[^:]+:(\d+)-/.exec(tm.id)?.[1])) && Date.now() - tm.timeSinceLastHeartbeat < TASKMANAGER_HEARTBEAT_STALE_MS);
       },
     },
     {

@@ -20,6 +20,10 @@ export interface ServiceStatus {
   /** Container id, for the testcontainers provider. */
   containerId?: string;
   answers: boolean;
+  /** up: running and answering; restarting: the supervisor is bringing it back; down: neither. */
+  state?: 'up' | 'restarting' | 'down';
+  /** Restarts by the supervisor in the last 10 minutes. */
+  restarts?: number;
   detail?: string;
 }
 

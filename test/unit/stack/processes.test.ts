@@ -58,3 +58,19 @@ describe('waitUntil', () => {
     await expect(waitUntil('kafka', async () => false, 5000, 10, () => false)).rejects.toThrow(/exited before it was ready/);
   });
 });
+
+describe('listening ports', () => {
+  it('finds the ports a process listens on', async () => {
+    const { createServer } = await import('node:net');
+    const { listeningPorts } = await import('../../../stack/processes.js');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      expect(listeningPorts(process.pid)).toContain(port);
+      expect(listeningPorts(4_194_304 + 7)).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+});

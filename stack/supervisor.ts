@@ -1,0 +1,72 @@
+// The local stack's supervisor: `stack up` starts it as a process of its own, and it brings back a
+// service whose process died (a TaskManager killed with -9, a Kafka that crashed), with back-off
+// between attempts and a limit for a service that keeps dying. What it is doing is written to
+// supervisor.json in the state folder, where `stack status` reads it.
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../common/config.js';
+import type { ServiceName } from './types.js';
+
+export interface RestartPolicy {
+  /** Wait before the first restart of a service; doubled for each restart in the window. */
+  firstBackoffMs: number;
+  maxBackoffMs: number;
+  /** A service restarted this many times within `crashLoopWindowMs` is left down (a crash loop). */
+  crashLoopRestarts: number;
+  crashLoopWindowMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  firstBackoffMs: 1_000,
+  maxBackoffMs: 30_000,
+  crashLoopRestarts: 5,
+  crashLoopWindowMs: 10 * 60_000,
+};
+
+/** What the supervisor says of a service: `restarting` from its death until it answers again. */
+export interface SupervisedState {
+  state: 'up' | 'restarting' | 'crash-loop';
+  /** When each restart was launched (ms since the epoch), within the crash-loop window. */
+  restarts: number[];
+  /** When the supervisor found the process gone, or a relaunch of it was made (the back-off counts from there). */
+  diedAt?: number;
+  /** When the supervisor found the process gone, for the recovery time. */
+  goneAt?: number;
+  /** Seconds from the death to answering again, for the latest recovery. */
+  lastRecoverySeconds?: number;
+}
+
+export type SupervisorState = Partial<Record<ServiceName, SupervisedState>>;
+
+export type RestartDecision = { action: 'restart' } | { action: 'wait'; untilMs: number } | { action: 'give-up' };
+
+/** Whether to restart a dead service now, later, or not at all, from its recent restarts. */
+export function restartDecision(restarts: number[], diedAt: number, now: number, policy: RestartPolicy): RestartDecision {
+  const recent = restarts.filter((at) => now - at < policy.crashLoopWindowMs);
+  if (recent.length >= policy.crashLoopRestarts) return { action: 'give-up' };
+  const backoff = Math.min(policy.firstBackoffMs * 2 ** recent.length, policy.maxBackoffMs);
+  const untilMs = diedAt + backoff;
+  return now >= untilMs ? { action: 'restart' } : { action: 'wait', untilMs };
+}
+
+export function supervisorFile(config: ResolvedConfig): string {
+  return join(config.stateDir, 'supervisor.json');
+}
+
+export async function readSupervisorState(config: ResolvedConfig): Promise<SupervisorState> {
+  const file = supervisorFile(config);
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as SupervisorState;
+  } catch {
+    return {};
+  }
+}
+
+export async function writeSupervisorState(config: ResolvedConfig, state: SupervisorState): Promise<void> {
+  // Written aside and renamed, so `stack status` never reads half a file.
+  const file = supervisorFile(config);
+  await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
