@@ -1,6 +1,6 @@
 // The `tipstream` command: one executable, one subcommand per component.
 import { Command } from 'commander';
-import { registerGenerateCommand } from '../generator/index.js';
+import { registerGenerateCommand, registerHeartbeatCommand } from '../generator/index.js';
 import { registerOrchestratorCommands } from '../orchestrator/index.js';
 import { registerStackCommands } from '../stack/index.js';
 import { registerUdfCommands } from '../udf-service/index.js';
@@ -15,5 +15,6 @@ registerStackCommands(program);
 registerOrchestratorCommands(program);
 registerUdfCommands(program);
 registerGenerateCommand(program);
+registerHeartbeatCommand(program);
 
 await program.parseAsync(process.argv);

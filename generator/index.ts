@@ -9,6 +9,7 @@ import { UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
 import { ensureTopics } from '../orchestrator/index.js';
 import { childLogger } from '../common/logger.js';
+import { Heartbeat } from './heartbeat.js';
 import { loadLibrdkafka } from './librdkafka-producer.js';
 import { formatSummary, replay, type GeneratorSummary, type Pacing } from './replay.js';
 import type { InputFormat } from './sources.js';
@@ -20,6 +21,7 @@ export { EventHubsTransport, KafkaTransport, type EventHubsBatch, type EventHubs
 export { fareCsv, messageKey, rideJson, type Fare, type OutgoingEvent, type Ride } from './records.js';
 export { DEBS_DEFAULTS, parseDebs, parseFoilFare, parseFoilRide } from './parsers.js';
 export { FaultInjector, type InjectionCounts } from './faults.js';
+export { Heartbeat, HEARTBEAT_MEDALLION, heartbeatFare, heartbeatRide, type HeartbeatOptions } from './heartbeat.js';
 
 /** The samples in the repository's data/ that each format reads when --input is not given. */
 export const defaultInputs: Record<InputFormat, string> = {
@@ -173,6 +175,34 @@ export function registerGenerateCommand(program: Command): void {
         process.stdout.write(formatSummary(summary));
         if (flags.summaryJson) await writeFile(flags.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
         if (summary.interrupted) process.exitCode = 130;
+      }),
+    );
+}
+
+export function registerHeartbeatCommand(program: Command): void {
+  program
+    .command('heartbeat')
+    .description('keep a live job\'s event time moving while no trips arrive: a heartbeat with the wall clock as pickup time into every partition of both topics, every interval, until stopped (live data only: it makes replayed old trips late)')
+    .option('--interval <duration>', 'time between rounds, e.g. "1 s"', '1 s')
+    .option('--bootstrap-servers <list>', 'Kafka bootstrap servers (default 127.0.0.1:9092, or the Event Hubs endpoint of TIPSTREAM_KAFKA_CONNECTION_STRING)')
+    .option('--ride-topic <name>', 'ride topic or hub (default taxi-rides)')
+    .option('--fare-topic <name>', 'fare topic or hub (default taxi-fares)')
+    .action(
+      action(async (flags: { interval: string }, command: Command) => {
+        const config = configFor(command, generatorFlags);
+        const intervalMs = parseDurationMs(flags.interval, '--interval');
+        const { rideTopic, fareTopic, connectionString, caFile } = config.kafka;
+        const bootstrapServers = connectionString && !command.getOptionValue('bootstrapServers') && !process.env.TIPSTREAM_KAFKA_BOOTSTRAP_SERVERS ? eventHubsKafkaEndpoint(connectionString) : config.kafka.bootstrapServers;
+        const heartbeat = new Heartbeat({ bootstrapServers, rideTopic, fareTopic, intervalMs, ...(connectionString ? { connectionString } : {}), ...(caFile ? { caFile } : {}) });
+        await heartbeat.beat();
+        process.stderr.write(`heartbeat: every ${flags.interval} into every partition of ${rideTopic} and ${fareTopic}; Ctrl-C stops\n`);
+        heartbeat.start();
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await heartbeat.stop();
+        process.stderr.write(`heartbeat: stopped after ${heartbeat.rounds} rounds (${heartbeat.failures} failed)\n`);
       }),
     );
 }
