@@ -16,6 +16,8 @@ FROM (
     ABS(CAST(dropoffLon AS DOUBLE)) <= 180 AND ABS(CAST(dropoffLat AS DOUBLE)) <= 90 AS dropoffInRange
   FROM ride_parsed
   WHERE malformedReason IS NULL
+    -- Heartbeats (tipstream heartbeat, live mode) have moved the watermark: they are no trip.
+    AND medallion <> 'tipstream-heartbeat'
 );
 
 -- Rides meet their fares first: an interval join on the trip key and an equal pickup time, so
@@ -32,7 +34,7 @@ FROM ride_to_enrich AS r
 JOIN fare_parsed AS f
   ON r.medallion = f.medallion AND r.hackLicense = f.hackLicense AND r.vendorId = f.vendorId
  AND r.eventTime = f.eventTime
-WHERE f.malformedReason IS NULL;
+WHERE f.malformedReason IS NULL AND f.medallion <> 'tipstream-heartbeat';
 
 -- Then each trip gets its pickup and drop-off neighborhoods in one lookup call (asynchronous,
 -- ordered, so the window downstream sees no record behind its watermark).

@@ -1,0 +1,134 @@
+// Windows close on time in an unbounded job: trips arrive in real time for a while, then stop.
+// With heartbeats moving event time on, every window is in Cassandra within 10 s of its end plus
+// the watermark delay, exactly the trips sent, and no heartbeat is counted as a trip.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import cassandra from 'cassandra-driver';
+import { loadConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { defaultInputs, events, Heartbeat, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
+import { deployJob, ensureTopics, FlinkRestClient, ResultsTable, runRelay } from '../../orchestrator/index.js';
+import { startUdfService } from '../../udf-service/index.js';
+import { deleteTopics, uniqueName } from '../support/kafka.js';
+
+const base = loadConfig();
+const WINDOW_MS = 10_000;
+const DELAY_MS = 2_000;
+const topics = { rideTopic: uniqueName('live-rides'), fareTopic: uniqueName('live-fares'), deadLetterTopic: uniqueName('live-dead'), statsTopic: uniqueName('live-stats') };
+const keyspace = `live_${uniqueName('k').slice(2).replace(/-/g, '')}`;
+let service: Awaited<ReturnType<typeof startUdfService>>;
+let jobId: string | undefined;
+
+beforeAll(async () => {
+  service = await startUdfService({ boundaries: base.udf.boundaries, nameField: base.udf.nameField, port: 0 });
+});
+afterAll(async () => {
+  if (jobId) await new FlinkRestClient(base.flink.restUrl).cancel(jobId).catch(() => undefined);
+  await service?.close();
+  await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
+  const client = new cassandra.Client({ contactPoints: base.cassandra.contactPoints, localDataCenter: base.cassandra.localDataCenter, protocolOptions: { port: base.cassandra.port } });
+  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+  await client.shutdown();
+});
+
+/** The same trip with its pickup time moved to `time` (whole seconds, as the trip files have them). */
+function retimed(event: OutgoingEvent, time: number): OutgoingEvent {
+  const iso = `${new Date(time).toISOString().slice(0, 19)}Z`;
+  if (event.stream === 'ride') return { ...event, time, value: JSON.stringify({ ...JSON.parse(event.value), pickupTime: iso, dropoffTime: iso }) };
+  const fields = event.value.split(',');
+  fields[3] = iso.slice(0, 19).replace('T', ' ');
+  return { ...event, time, value: fields.join(',') };
+}
+
+it('puts every window in Cassandra within 10 s of its end plus the delay once input stops, heartbeats moving event time', async () => {
+  const config = loadConfig({
+    overrides: {
+      stateDir: await mkdtemp(join(tmpdir(), 'tipstream-live-')),
+      kafka: { ...topics, partitions: 2 },
+      cassandra: { keyspace },
+      relay: { consumerGroup: uniqueName('live-relay') },
+      job: {
+        udfLookupUrl: `${service.url}/lookup`,
+        windowSize: '10 seconds',
+        rideWatermarkDelay: '2 s',
+        fareWatermarkDelay: '2 s',
+        idleTimeout: '10 s',
+        checkpointInterval: '1 s',
+        consumerGroup: uniqueName('live-job'),
+      },
+    },
+  });
+  await ensureTopics(config, Object.values(topics));
+  jobId = (await deployJob(config, { bounded: false, topics, jobName: 'live-windows-test' }, createProgress(false))).jobId;
+
+  const heartbeat = new Heartbeat({ bootstrapServers: config.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic, intervalMs: 500 });
+  const abort = new AbortController();
+  const relay = runRelay(config, { signal: abort.signal });
+  const transport = new KafkaTransport({ bootstrapServers: config.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic });
+  try {
+    heartbeat.start();
+    // Real trips of the sample (non-zero coordinates), re-timed to the wall clock as they are sent:
+    // 5 a second for 15 s, then nothing but heartbeats.
+    const trips: Array<[OutgoingEvent, OutgoingEvent]> = [];
+    const pending = new Map<string, OutgoingEvent>();
+    const usedKeys = new Set<string>();
+    for await (const event of events({ format: 'debs', input: defaultInputs.debs, faresLeadMs: 0, bufferCapacity: 10_000, maxTrips: 400 }, newInputReport())) {
+      const other = pending.get(event.key);
+      if (!other || other.stream === event.stream) {
+        pending.set(event.key, event);
+        continue;
+      }
+      pending.delete(event.key);
+      const ride = event.stream === 'ride' ? event : other;
+      // One trip per cab: two trips of a cab re-timed to the same second would join crosswise.
+      if (!/"pickupLon":0[,}]/.test(ride.value) && !usedKeys.has(event.key)) {
+        usedKeys.add(event.key);
+        trips.push(event.stream === 'ride' ? [event, other] : [other, event]);
+      }
+    }
+    const sentTimes: number[] = [];
+    const started = Date.now();
+    for (let second = 0; second < 15; second += 1) {
+      const now = Math.floor(Date.now() / 1000) * 1000;
+      const batch = trips.splice(0, 5).flatMap(([ride, fare]) => [retimed(ride, now), retimed(fare, now)]);
+      await transport.send(batch);
+      sentTimes.push(...batch.filter((e) => e.stream === 'ride').map(() => now));
+      await new Promise((r) => setTimeout(r, Math.max(0, started + (second + 1) * 1000 - Date.now())));
+    }
+    await transport.flush?.();
+
+    // Rides per window, from what was sent.
+    const expected = new Map<number, number>();
+    for (const time of sentTimes) {
+      const end = Math.floor(time / WINDOW_MS) * WINDOW_MS + WINDOW_MS;
+      expected.set(end, (expected.get(end) ?? 0) + 1);
+    }
+    const lastDue = Math.max(...expected.keys()) + DELAY_MS;
+
+    // Poll the table until every window holds exactly its rides.
+    const seenAt = new Map<number, number>();
+    const deadline = lastDue + 60_000;
+    for (;;) {
+      const table = await ResultsTable.open(config, { createSchema: false }).catch(() => undefined);
+      const rows = table ? await table.read().finally(() => table.close()) : [];
+      const rides = new Map<number, number>();
+      for (const row of rows) rides.set(Date.parse(row.windowEnd), (rides.get(Date.parse(row.windowEnd)) ?? 0) + row.rideCount);
+      for (const [end, count] of expected) if (!seenAt.has(end) && rides.get(end) === count) seenAt.set(end, Date.now());
+      if (seenAt.size === expected.size || Date.now() > deadline) {
+        // No window beyond those sent, and no heartbeat counted as a trip.
+        expect([...rides.keys()].sort()).toEqual([...expected.keys()].sort());
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const lateness = [...expected.keys()].map((end) => ((seenAt.get(end) ?? Infinity) - (end + DELAY_MS)) / 1000);
+    process.stderr.write(`windows readable in Cassandra after end + delay: ${lateness.map((s) => `${s.toFixed(1)} s`).join(', ')} (heartbeat rounds ${heartbeat.rounds})\n`);
+    for (const seconds of lateness) expect(seconds).toBeLessThanOrEqual(10);
+  } finally {
+    await heartbeat.stop();
+    await transport.close();
+    abort.abort();
+    await relay;
+  }
+}, 240_000);
