@@ -36,6 +36,11 @@ export interface SourceOptions {
   trips?: number;
   /** Events held to put the input in time order. */
   bufferCapacity: number;
+  /**
+   * Synthetic, live: the first copy's first trip is at this time (ms since the epoch), and copies
+   * follow each other a minute apart instead of whole hours, as many as `trips` asks for.
+   */
+  startAt?: number;
   onSkipped?: (row: SkippedRow) => void;
 }
 
@@ -140,7 +145,10 @@ async function* syntheticEvents(options: SourceOptions, report: InputReport): As
   const first = base[0]!.ride.pickupTime;
   const last = base[base.length - 1]!.ride.pickupTime;
   const hour = 3_600_000;
-  const period = (Math.floor((last - first) / hour) + 1) * hour + hour;
+  const minute = 60_000;
+  const live = options.startAt !== undefined;
+  const period = live ? (Math.floor((last - first) / minute) + 2) * minute : (Math.floor((last - first) / hour) + 1) * hour + hour;
+  const offset = live ? options.startAt! - first : 0;
   // One copy's events in time order, each split around what changes between copies (medallion
   // and times), so a copy is built by concatenation: scale-ups of millions stay cheap.
   const ordered: Array<{ event: OutgoingEvent; trip: number }> = [];
@@ -158,7 +166,7 @@ async function* syntheticEvents(options: SourceOptions, report: InputReport): As
     // A partial last copy keeps whole trips: the first `remaining` trips by ride time.
     const limit = Math.min(remaining, base.length);
     const suffix = k === 0 ? '' : `-${k}`;
-    const shift = k * period;
+    const shift = offset + k * period;
     for (const template of templates) {
       if (template.trip >= limit) continue;
       const event = template.build(suffix, shift);

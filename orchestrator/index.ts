@@ -23,6 +23,7 @@ export { forEachConcurrently, parseWindowResult, runRelay, withRetry, type Relay
 export { formatResults } from './relay-cli.js';
 export { upgradeJob, type UpgradeOptions, type UpgradeResult } from './upgrade.js';
 export { collectJobMetrics, jobMetricsGauges, serveMetrics, type JobMetrics } from './job-metrics.js';
+export { readLiveState, runLive, type LiveOptions, type LiveSummary, type LiveView } from './live.js';
 
 const jobFlags: ConfigFlag[] = [
   { flag: 'window', path: 'job.windowSize' },

@@ -20,6 +20,7 @@ import { ResultsTable, type WindowResult } from './cassandra-store.js';
 import { deployJob, ensureTopics } from './deploy.js';
 import { FlinkRestClient } from './flink-rest-client.js';
 import { collectJobMetrics } from './job-metrics.js';
+import { runLive, type LiveView } from './live.js';
 import { runRelay } from './relay.js';
 
 const startFlags: ConfigFlag[] = [
@@ -30,6 +31,8 @@ const startFlags: ConfigFlag[] = [
 ];
 
 interface StartOptions {
+  live?: boolean;
+  speedup: string;
   format: InputFormat;
   input?: string;
   malformedRate: string;
@@ -103,6 +106,70 @@ export async function lastErrorLine(logFile: string): Promise<string | undefined
   return error?.slice('tipstream: '.length) ?? lines.at(-1);
 }
 
+/** `start --live`: the live run, its view refreshed in place on a terminal (a line per window when piped), until Ctrl-C. */
+async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: number; malformedRate: number; top: number }): Promise<void> {
+  const abort = new AbortController();
+  const stop = () => {
+    if (!abort.signal.aborted) process.stderr.write('\nstopping: generator, then the job with a savepoint, then the relay (Ctrl-C again does not hurry it)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const tty = Boolean(process.stdout.isTTY);
+  const update = tty ? (await import('log-update')).default : undefined;
+  let printedWindow: string | undefined;
+  try {
+    const summary = await runLive(config, {
+      speedup: options.speedup,
+      malformedRate: options.malformedRate,
+      signal: abort.signal,
+      onView: (view) => {
+        if (update) return update(renderLiveView(view, options.top));
+        // Piped: one line per new window.
+        if (view.latestWindow && view.latestWindow.windowEnd !== printedWindow) {
+          printedWindow = view.latestWindow.windowEnd;
+          const best = [...view.latestWindow.rows].filter((r) => r.neighborhood !== 'Unknown').sort((a, b) => (b.averageTipPerMile ?? -1) - (a.averageTipPerMile ?? -1))[0];
+          process.stdout.write(`window ending ${view.latestWindow.windowEnd}: ${view.latestWindow.rows.length} neighborhoods${best ? `, best tip per mile ${best.neighborhood} ${best.averageTipPerMile?.toFixed(2)}` : ''}; ${Math.round(view.eventsPerSecond)} events/s; malformed rides ${view.metrics?.malformedRides ?? 'unknown'}, fares ${view.metrics?.malformedFares ?? 'unknown'}; watermark lag ${view.watermarkLagSeconds ?? 'unknown'} s\n`);
+        }
+      },
+    });
+    update?.done();
+    process.stdout.write(
+      [
+        '',
+        `Stopped. ${summary.generator.sent.rides} rides and ${summary.generator.sent.fares} fares sent; ${summary.relay.written} window rows written to Cassandra.`,
+        `Savepoint ${summary.savepoint}; \`tipstream start --live\` resumes from it (event time goes on from ${new Date(summary.clock).toISOString()}).`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** The live view as lines: the clock, the flow, the health, and the latest window's best neighborhoods. */
+export function renderLiveView(view: LiveView, top: number): string {
+  const m = view.metrics;
+  const lines = [
+    `tipstream live   event time ${new Date(view.clock).toISOString().slice(0, 19)}Z   job ${view.jobId}${view.resumedFrom ? ' (resumed)' : ''}   Ctrl-C stops`,
+    `in: ${Math.round(view.eventsPerSecond).toLocaleString('en-US')} events/s (${view.eventsSent.toLocaleString('en-US')} sent)   windows closed up to ${m?.windowWatermark ?? 'unknown'} (lag ${view.watermarkLagSeconds ?? 'unknown'} s of event time)`,
+    `malformed: rides ${m?.malformedRides ?? 'unknown'}, fares ${m?.malformedFares ?? 'unknown'}   trips joined ${m?.tripsJoined ?? 'unknown'}   job ${m?.state ?? 'unknown'}${m?.restarts ? `, ${m.restarts} restarts` : ''}   rows written ${view.rowsWritten}`,
+    '',
+  ];
+  if (!view.latestWindow) {
+    lines.push('waiting for the first window to close...');
+  } else {
+    const rows = [...view.latestWindow.rows].filter((r) => r.neighborhood !== 'Unknown').sort((a, b) => (b.averageTipPerMile ?? -1) - (a.averageTipPerMile ?? -1)).slice(0, top);
+    lines.push(`window ending ${view.latestWindow.windowEnd}: top ${rows.length} pickup neighborhoods by tip per mile`);
+    lines.push(`  ${'neighborhood'.padEnd(30)} ${'rides'.padStart(6)} ${'avg fare'.padStart(8)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(8)}`);
+    for (const r of rows) {
+      lines.push(`  ${r.neighborhood.slice(0, 30).padEnd(30)} ${String(r.rideCount).padStart(6)} ${r.averageFareAmount.toFixed(2).padStart(8)} ${r.averageTipAmount.toFixed(2).padStart(8)} ${(r.averageTipPerMile === null ? '-' : r.averageTipPerMile.toFixed(2)).padStart(8)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
@@ -117,6 +184,8 @@ export function registerStartCommand(program: Command): void {
     .option('--top <n>', 'neighborhoods to print', '15')
     .option('--min-rides <n>', 'rank only neighborhoods with at least this many rides', '10')
     .option('--keep-topics', 'do not delete and re-create the local topics first')
+    .option('--live', 'run unbounded until Ctrl-C: real trips with their times moved to a clock starting now, the latest window shown as it closes; Ctrl-C takes a savepoint and the next --live run resumes from it')
+    .option('--speedup <factor>', 'live: event time runs this many times faster than the wall clock', '60')
     .action(
       action(async (options: StartOptions, command: Command) => {
         const config = configFor(command, startFlags);
@@ -128,8 +197,10 @@ export function registerStartCommand(program: Command): void {
         const minRides = Number(options.minRides);
         if (!Number.isInteger(minRides) || minRides < 1) throw new UserError('TIPSTREAM_USAGE', `--min-rides must be a positive integer, got '${options.minRides}'`);
         if (!['debs', 'foil', 'synthetic'].includes(options.format)) throw new UserError('TIPSTREAM_USAGE', `--format must be debs, foil or synthetic, got '${options.format}'`);
+        const speedup = Number(options.speedup);
+        if (!(speedup >= 1 && speedup <= 10_000)) throw new UserError('TIPSTREAM_USAGE', `--speedup must be a number from 1 to 10000, got '${options.speedup}'`);
         // Missing files fail here, in one line, before anything is started.
-        const input = inputPath(options.format, options.input);
+        const input = inputPath(options.live ? 'synthetic' : options.format, options.live ? undefined : options.input);
         requireExistingPath(config.udf.boundaries, describeSetting(config, 'udf.boundaries'));
         // The steps below tell the story; component logs only for warnings, unless asked for.
         if (process.env.TIPSTREAM_LOG_LEVEL === undefined) logger.level = 'warn';
@@ -148,6 +219,12 @@ export function registerStartCommand(program: Command): void {
 
           step('2/6 udf-service (neighborhood lookup)');
           await ensureUdfService(config, progress);
+
+          if (options.live) {
+            step(`3/3 live: trips at ${speedup}x the wall clock into ${config.kafka.rideTopic} and ${config.kafka.fareTopic}, the job unbounded (${config.job.windowSize} windows), the relay into Cassandra; Ctrl-C stops`);
+            await runLiveInTerminal(config, { speedup, malformedRate, top });
+            return;
+          }
 
           const k = config.kafka;
           const topics = [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic];

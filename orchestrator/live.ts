@@ -1,0 +1,202 @@
+// Live mode (`tipstream start --live`): the pipeline unbounded, until stopped. Real trips of the
+// DEBS sample, copied over and over with their times moved to a clock that starts now and runs
+// `speedup` times faster than the wall clock, go into the hubs at that pace; heartbeats on the
+// same clock keep windows closing through quiet spells; the relay writes each closed window into
+// Cassandra as it comes. Stopping takes a savepoint and remembers where the clock was, so the next
+// run resumes the same job state: no window lost, none doubled.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../common/config.js';
+import { InfrastructureError } from '../common/errors.js';
+import { childLogger } from '../common/logger.js';
+import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
+import { defaultInputs, Heartbeat, KafkaTransport, replay, type GeneratorSummary } from '../generator/index.js';
+import type { WindowResult } from './cassandra-store.js';
+import { deployJob, ensureTopics } from './deploy.js';
+import { FlinkRestClient } from './flink-rest-client.js';
+import { collectJobMetrics, type JobMetrics } from './job-metrics.js';
+import { runRelay, type RelayCounters } from './relay.js';
+
+const log = childLogger('live');
+
+export interface LiveOptions {
+  /** Event time runs this many times faster than the wall clock. */
+  speedup: number;
+  malformedRate: number;
+  /** Aborting stops the run: generator, then the job with a savepoint, then the relay. */
+  signal: AbortSignal;
+  /** Called about once a second with what a person watching wants to see. */
+  onView?: (view: LiveView) => void;
+  /** Consumer groups and the state file are named after this (default `tipstream-live`). */
+  name?: string;
+}
+
+export interface LiveView {
+  /** The live clock (ms since the epoch): where event time is now. */
+  clock: number;
+  jobId: string;
+  resumedFrom?: string;
+  eventsSent: number;
+  eventsPerSecond: number;
+  metrics?: JobMetrics;
+  /** Event-time lag of the windows behind the live clock, in seconds of event time. */
+  watermarkLagSeconds: number | null;
+  /** The latest window written to Cassandra, its rows by tip per mile. */
+  latestWindow?: { windowEnd: string; rows: WindowResult[] };
+  rowsWritten: number;
+}
+
+export interface LiveSummary {
+  jobId: string;
+  savepoint: string;
+  generator: GeneratorSummary;
+  relay: RelayCounters;
+  /** Where the live clock stopped; the next run starts after it. */
+  clock: number;
+}
+
+/** What a stopped live run leaves for the next one, in the state folder. */
+interface LiveState {
+  savepoint: string;
+  clock: number;
+  jobId: string;
+}
+
+export function liveStateFile(config: ResolvedConfig, name = 'tipstream-live'): string {
+  return join(config.stateDir, `${name}.json`);
+}
+
+export async function readLiveState(config: ResolvedConfig, name?: string): Promise<LiveState | undefined> {
+  const file = liveStateFile(config, name);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, 'utf8')) as LiveState;
+}
+
+/** A progress that keeps the generator's sent count (the replay reports it through its bar). */
+function countingProgress(onSent: (events: number) => void): Progress {
+  const bar: ProgressBar = { update: (done) => onSent(done), setTotal() {}, stop() {} };
+  return { enabled: false, step() {}, bar: () => bar };
+}
+
+export async function runLive(config: ResolvedConfig, options: LiveOptions): Promise<LiveSummary> {
+  const name = options.name ?? 'tipstream-live';
+  const k = config.kafka;
+  await ensureTopics(config, [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic]);
+  const previous = await readLiveState(config, name);
+  // The clock never goes back: event times before the restored watermark would all be late. It
+  // starts running when the generator does (after the deploy), as the generator's pacing does.
+  const clockStart = Math.max(Date.now(), (previous?.clock ?? 0) + 60_000);
+  let wallStart: number | undefined;
+  const clock = () => clockStart + (Date.now() - (wallStart ?? Date.now())) * options.speedup;
+
+  const jobConfig = { ...config, job: { ...config.job, consumerGroup: name } };
+  const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(previous ? { savepoint: previous.savepoint } : {}) }, createProgress(false));
+  const flink = new FlinkRestClient(config.flink.restUrl);
+  log.info({ jobId: deployment.jobId, resumedFrom: previous?.savepoint, clock: new Date(clockStart).toISOString() }, 'live job running');
+
+  // The relay: the latest window it wrote is what the view shows.
+  const relayAbort = new AbortController();
+  let latestWindow: LiveView['latestWindow'];
+  let rowsWritten = 0;
+  let lastRowsAt = Date.now();
+  const relay = runRelay(config, {
+    consumerGroup: `${name}-relay`,
+    signal: relayAbort.signal,
+    onRows: (rows) => {
+      rowsWritten += rows.length;
+      lastRowsAt = Date.now();
+      for (const row of rows) {
+        if (!latestWindow || Date.parse(row.windowEnd) > Date.parse(latestWindow.windowEnd)) latestWindow = { windowEnd: row.windowEnd, rows: [] };
+        if (row.windowEnd === latestWindow.windowEnd) latestWindow.rows.push(row);
+      }
+    },
+  });
+  // Awaited when stopping; a relay that fails before then must not be an unhandled rejection.
+  relay.catch(() => undefined);
+
+  const heartbeat = new Heartbeat({
+    bootstrapServers: k.bootstrapServers,
+    rideTopic: k.rideTopic,
+    fareTopic: k.fareTopic,
+    // A wall-clock second behind the live clock (at most a minute of event time, well inside the
+    // watermark delay): a generator running a little late is never made late by a heartbeat.
+    clock: () => clock() - Math.min(options.speedup * 1_000, 60_000),
+    intervalMs: 1_000,
+    ...(k.connectionString ? { connectionString: k.connectionString } : {}),
+    ...(k.caFile ? { caFile: k.caFile } : {}),
+  });
+
+  let eventsSent = 0;
+  let rate = { at: Date.now(), sent: 0, perSecond: 0 };
+  let metrics: JobMetrics | undefined;
+  const view = (): LiveView => ({
+    clock: clock(),
+    jobId: deployment.jobId,
+    ...(previous ? { resumedFrom: previous.savepoint } : {}),
+    eventsSent,
+    eventsPerSecond: rate.perSecond,
+    ...(metrics ? { metrics } : {}),
+    watermarkLagSeconds: metrics?.windowWatermark ? Math.round((clock() - Date.parse(metrics.windowWatermark)) / 1000) : null,
+    ...(latestWindow ? { latestWindow } : {}),
+    rowsWritten,
+  });
+  const viewer = setInterval(() => {
+    const now = Date.now();
+    rate = { at: now, sent: eventsSent, perSecond: ((eventsSent - rate.sent) * 1000) / Math.max(1, now - rate.at) };
+    options.onView?.(view());
+  }, 1_000);
+  const poller = setInterval(() => {
+    collectJobMetrics(flink, deployment.jobId).then(
+      (m) => (metrics = m),
+      (err: unknown) => log.debug({ err }, 'metrics unavailable'),
+    );
+  }, 2_000);
+
+  const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client, ...(k.connectionString ? { connectionString: k.connectionString } : {}), ...(k.caFile ? { caFile: k.caFile } : {}) });
+  let generator: GeneratorSummary;
+  try {
+    wallStart = Date.now();
+    heartbeat.start();
+    generator = await replay(
+      {
+        source: { format: 'synthetic', input: defaultInputs.synthetic, faresLeadMs: 0, bufferCapacity: 200_000, trips: Number.MAX_SAFE_INTEGER, startAt: clockStart },
+        faults: { malformedRate: options.malformedRate, lateRate: 0, duplicateRate: 0, seed: clockStart % 2_147_483_647 },
+        pacing: { kind: 'speedup', factor: options.speedup },
+        batchSize: 200,
+        rideTopic: k.rideTopic,
+        fareTopic: k.fareTopic,
+        signal: options.signal,
+      },
+      transport,
+      countingProgress((sent) => (eventsSent = sent)),
+    );
+  } finally {
+    await transport.close();
+    clearInterval(poller);
+  }
+
+  // Stopping: the last heartbeat, then the job with a savepoint (its results so far committed),
+  // then the relay once it has written them.
+  const stoppedClock = clock();
+  await heartbeat.stop();
+  let savepoint: string;
+  try {
+    savepoint = await flink.stopWithSavepoint(deployment.jobId, undefined);
+  } catch (cause) {
+    clearInterval(viewer);
+    relayAbort.abort();
+    await relay.catch(() => undefined);
+    throw new InfrastructureError('TIPSTREAM_START', `stopping the live job ${deployment.jobId} with a savepoint failed; it is still running (tipstream stop --savepoint)`, { cause });
+  }
+  await writeFile(liveStateFile(config, name), `${JSON.stringify({ savepoint, clock: stoppedClock, jobId: deployment.jobId } satisfies LiveState, null, 2)}\n`);
+  // The results of the final checkpoint reach the topic with the savepoint: give the relay until
+  // it has had nothing new for 3 s.
+  const stoppedAt = Date.now();
+  while (Date.now() - Math.max(lastRowsAt, stoppedAt) < 3_000) await new Promise((resolve) => setTimeout(resolve, 250));
+  relayAbort.abort();
+  const relayCounters = await relay;
+  clearInterval(viewer);
+  options.onView?.(view());
+  return { jobId: deployment.jobId, savepoint, generator, relay: relayCounters, clock: stoppedClock };
+}
