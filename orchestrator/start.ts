@@ -208,16 +208,17 @@ export function registerStartCommand(program: Command): void {
         const say = (line: string) => process.stdout.write(`${line}\n`);
         // An error names the step it ended, e.g. "step 2/6 udf-service (neighborhood lookup): ...".
         let currentStep = '';
+        const steps = options.live ? 3 : 6;
         const step = (line: string) => {
           currentStep = line;
           say(line);
         };
         try {
-          step('1/6 local stack (Kafka, Flink with its SQL Gateway, Cassandra)');
+          step(`1/${steps} local stack (Kafka, Flink with its SQL Gateway, Cassandra)`);
           const stack = await (await createStackProvider(config, progress)).up();
           say(stack.alreadyUp ? '    already up' : `    up (artifacts ${stack.resolveSeconds.toFixed(0)} s)`);
 
-          step('2/6 udf-service (neighborhood lookup)');
+          step(`2/${steps} udf-service (neighborhood lookup)`);
           await ensureUdfService(config, progress);
 
           if (options.live) {
