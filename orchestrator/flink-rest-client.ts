@@ -113,6 +113,12 @@ export class FlinkRestClient {
     return this.get(`/jobs/${jobId}/checkpoints`, `reading checkpoints of job ${jobId}`);
   }
 
+  /** The cluster's configuration, as the JobManager reports it (key → value). */
+  async clusterConfig(): Promise<Record<string, string>> {
+    const entries = await this.get<Array<{ key: string; value: string }>>('/jobmanager/config', 'reading the JobManager configuration');
+    return Object.fromEntries(entries.map((e) => [e.key, e.value]));
+  }
+
   async cancel(jobId: string): Promise<void> {
     await this.request(() => this.http.patch(`/jobs/${jobId}?mode=cancel`), `cancelling job ${jobId}`);
   }

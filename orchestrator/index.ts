@@ -9,6 +9,7 @@ import { FlinkRestClient } from './flink-rest-client.js';
 import { registerRelayCommands } from './relay-cli.js';
 import { registerStartCommand } from './start.js';
 import { upgradeJob } from './upgrade.js';
+import { resumeJob } from './resume.js';
 import { collectJobMetrics, jobMetricsGauges, serveMetrics } from './job-metrics.js';
 import { Registry } from 'prom-client';
 import { PortInUseError } from '../common/errors.js';
@@ -23,6 +24,7 @@ export { forEachConcurrently, parseWindowResult, runRelay, withRetry, type Relay
 export { formatResults } from './relay-cli.js';
 export { upgradeJob, type UpgradeOptions, type UpgradeResult } from './upgrade.js';
 export { collectJobMetrics, jobMetricsGauges, serveMetrics, type JobMetrics } from './job-metrics.js';
+export { latestCheckpoint, resumeJob } from './resume.js';
 export { readLiveState, runLive, type LiveOptions, type LiveSummary, type LiveView } from './live.js';
 
 const jobFlags: ConfigFlag[] = [
@@ -58,11 +60,15 @@ export function registerOrchestratorCommands(program: Command): void {
     .option('--flink <url>', 'Flink REST address (default http://127.0.0.1:8081)')
     .option('--bootstrap-servers <list>', 'Kafka bootstrap servers (default 127.0.0.1:9092)')
     .option('--savepoint <path>', 'restore the job state from this savepoint')
+    .option('--resume', 'the recorded job again, with its SQL and settings, from its latest completed checkpoint (after the cluster lost it, e.g. a JobManager that died)')
     .action(
-      action(async (options: { bounded?: boolean; savepoint?: string }, command: Command) => {
+      action(async (options: { bounded?: boolean; savepoint?: string; resume?: boolean }, command: Command) => {
         const config = configFor(command, jobFlags);
-        const deployment = await deployJob(config, { bounded: options.bounded ?? false, ...(options.savepoint ? { savepoint: options.savepoint } : {}) }, createProgress());
-        process.stdout.write(`Job ${deployment.jobId} is running.\n  Flink UI  ${config.flink.restUrl}/#/job/running/${deployment.jobId}/overview\n`);
+        if (options.resume && options.savepoint) throw new UserError('TIPSTREAM_USAGE', '--resume finds the checkpoint itself: give --resume or --savepoint, not both');
+        const deployment = options.resume
+          ? await resumeJob(config, createProgress())
+          : await deployJob(config, { bounded: options.bounded ?? false, ...(options.savepoint ? { savepoint: options.savepoint } : {}) }, createProgress());
+        process.stdout.write(`Job ${deployment.jobId} is running${deployment.restoredFrom ? `, restored from ${deployment.restoredFrom}` : ''}.\n  Flink UI  ${config.flink.restUrl}/#/job/running/${deployment.jobId}/overview\n`);
       }),
     );
 

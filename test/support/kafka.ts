@@ -1,7 +1,7 @@
 // Small Kafka helpers for integration tests: unique topics, produce, read back with a deadline.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Admin, Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { Admin, Consumer, FetchIsolationLevels, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 export interface ReadMessage {
   key: string;
@@ -68,7 +68,8 @@ export async function readMessages(bootstrap: string, topic: string, count: numb
   });
   const messages: ReadMessage[] = [];
   try {
-    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false, maxWaitTime: 500 });
+    // Read-committed: what the exactly-once results sink aborted (a crashed job's open transaction) is not a result.
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false, maxWaitTime: 500, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
     let timer = setTimeout(() => void stream.close(), timeoutMs);
     try {
       // A consumer-group rebalance may deliver a record again: keep each (partition, offset) once.
