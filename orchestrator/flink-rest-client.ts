@@ -165,6 +165,17 @@ export class FlinkRestClient {
     return this.request(() => this.http.get(path), what);
   }
 
+  /** Whether Flink answers but does not know the job (404): a JobManager restarted without it. */
+  async knowsJob(jobId: string): Promise<boolean> {
+    try {
+      await this.http.get(`/jobs/${jobId}`);
+      return true;
+    } catch (err) {
+      if (isAxiosError(err) && err.response?.status === 404) return false;
+      throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `reading job ${jobId} failed against Flink at ${this.baseUrl}`, { cause: err, retriable: true });
+    }
+  }
+
   private async request<T>(run: () => Promise<{ data: T }>, what: string): Promise<T> {
     try {
       return (await run()).data;

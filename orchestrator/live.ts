@@ -17,6 +17,7 @@ import { deployJob, ensureTopics } from './deploy.js';
 import { FlinkRestClient } from './flink-rest-client.js';
 import { collectJobMetrics, type JobMetrics } from './job-metrics.js';
 import { runRelay, type RelayCounters } from './relay.js';
+import { latestCheckpoint } from './resume.js';
 
 const log = childLogger('live');
 
@@ -36,6 +37,8 @@ export interface LiveView {
   /** The live clock (ms since the epoch): where event time is now. */
   clock: number;
   jobId: string;
+  /** Times the job was lost (a JobManager restarted without it, a failure for good) and resumed from its latest checkpoint. */
+  recoveries: number;
   resumedFrom?: string;
   eventsSent: number;
   eventsPerSecond: number;
@@ -49,6 +52,7 @@ export interface LiveView {
 
 export interface LiveSummary {
   jobId: string;
+  recoveries: number;
   savepoint: string;
   generator: GeneratorSummary;
   relay: RelayCounters;
@@ -93,6 +97,25 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   const jobConfig = { ...config, job: { ...config.job, consumerGroup: name } };
   const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(previous ? { savepoint: previous.savepoint } : {}) }, createProgress(false));
   const flink = new FlinkRestClient(config.flink.restUrl);
+  let jobId = deployment.jobId;
+  let recoveries = 0;
+  let recovering = false;
+  // A job the cluster lost, or that failed for good, is started again from its latest completed
+  // checkpoint; until that works (a JobManager still starting, no slots yet) the next poll tries again.
+  const recover = async (reason: string) => {
+    if (recovering || options.signal.aborted) return;
+    recovering = true;
+    try {
+      const checkpoint = await latestCheckpoint(flink, jobId);
+      log.warn({ jobId, reason, checkpoint }, 'the live job is gone; resuming it from its latest checkpoint');
+      jobId = (await deployJob(jobConfig, { bounded: false, jobName: name, savepoint: checkpoint }, createProgress(false))).jobId;
+      recoveries += 1;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'resuming the live job failed; trying again');
+    } finally {
+      recovering = false;
+    }
+  };
   log.info({ jobId: deployment.jobId, resumedFrom: previous?.savepoint, clock: new Date(clockStart).toISOString() }, 'live job running');
 
   // The relay: the latest window it wrote is what the view shows.
@@ -132,7 +155,8 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   let metrics: JobMetrics | undefined;
   const view = (): LiveView => ({
     clock: clock(),
-    jobId: deployment.jobId,
+    jobId,
+    recoveries,
     ...(previous ? { resumedFrom: previous.savepoint } : {}),
     eventsSent,
     eventsPerSecond: rate.perSecond,
@@ -147,9 +171,19 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     options.onView?.(view());
   }, 1_000);
   const poller = setInterval(() => {
-    collectJobMetrics(flink, deployment.jobId).then(
-      (m) => (metrics = m),
-      (err: unknown) => log.debug({ err }, 'metrics unavailable'),
+    if (recovering) return;
+    collectJobMetrics(flink, jobId).then(
+      (m) => {
+        metrics = m;
+        if (m.state === 'FAILED') void recover('the job failed');
+      },
+      (err: unknown) => {
+        log.debug({ err }, 'metrics unavailable');
+        flink.knowsJob(jobId).then(
+          (known) => (known ? undefined : recover('Flink no longer knows the job')),
+          () => undefined,
+        );
+      },
     );
   }, 2_000);
 
@@ -180,16 +214,17 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   // then the relay once it has written them.
   const stoppedClock = clock();
   await heartbeat.stop();
+  while (recovering) await new Promise((resolve) => setTimeout(resolve, 250));
   let savepoint: string;
   try {
-    savepoint = await flink.stopWithSavepoint(deployment.jobId, undefined);
+    savepoint = await flink.stopWithSavepoint(jobId, undefined);
   } catch (cause) {
     clearInterval(viewer);
     relayAbort.abort();
     await relay.catch(() => undefined);
-    throw new InfrastructureError('TIPSTREAM_START', `stopping the live job ${deployment.jobId} with a savepoint failed; it is still running (tipstream stop --savepoint)`, { cause });
+    throw new InfrastructureError('TIPSTREAM_START', `stopping the live job ${jobId} with a savepoint failed; it is still running (tipstream stop --savepoint)`, { cause });
   }
-  await writeFile(liveStateFile(config, name), `${JSON.stringify({ savepoint, clock: stoppedClock, jobId: deployment.jobId } satisfies LiveState, null, 2)}\n`);
+  await writeFile(liveStateFile(config, name), `${JSON.stringify({ savepoint, clock: stoppedClock, jobId } satisfies LiveState, null, 2)}\n`);
   // The results of the final checkpoint reach the topic with the savepoint: give the relay until
   // it has had nothing new for 3 s.
   const stoppedAt = Date.now();
@@ -198,5 +233,5 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   const relayCounters = await relay;
   clearInterval(viewer);
   options.onView?.(view());
-  return { jobId: deployment.jobId, savepoint, generator, relay: relayCounters, clock: stoppedClock };
+  return { jobId, savepoint, generator, relay: relayCounters, clock: stoppedClock, recoveries };
 }

@@ -152,7 +152,7 @@ async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: num
 export function renderLiveView(view: LiveView, top: number): string {
   const m = view.metrics;
   const lines = [
-    `tipstream live   event time ${new Date(view.clock).toISOString().slice(0, 19)}Z   job ${view.jobId}${view.resumedFrom ? ' (resumed)' : ''}   Ctrl-C stops`,
+    `tipstream live   event time ${new Date(view.clock).toISOString().slice(0, 19)}Z   job ${view.jobId}${view.resumedFrom ? ' (resumed)' : ''}${view.recoveries ? `, recovered ${view.recoveries}x from checkpoints` : ''}   Ctrl-C stops`,
     `in: ${Math.round(view.eventsPerSecond).toLocaleString('en-US')} events/s (${view.eventsSent.toLocaleString('en-US')} sent)   windows closed up to ${m?.windowWatermark ?? 'unknown'} (lag ${view.watermarkLagSeconds ?? 'unknown'} s of event time)`,
     `malformed: rides ${m?.malformedRides ?? 'unknown'}, fares ${m?.malformedFares ?? 'unknown'}   trips joined ${m?.tripsJoined ?? 'unknown'}   job ${m?.state ?? 'unknown'}${m?.restarts ? `, ${m.restarts} restarts` : ''}   rows written ${view.rowsWritten}`,
     '',
