@@ -77,6 +77,26 @@ export async function readLiveState(config: ResolvedConfig, name?: string): Prom
   return JSON.parse(await readFile(file, 'utf8')) as LiveState;
 }
 
+/**
+ * A savepoint needs every task running: a job just resumed (its slots still coming back) refuses
+ * one. So wait for all of its tasks, up to two minutes, and try again while Flink says so.
+ */
+async function stopWithSavepointWhenRunning(flink: FlinkRestClient, jobId: string): Promise<string> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const job = await flink.job(jobId);
+    const running = job.vertices.every((v) => v.status === 'RUNNING');
+    if (running || Date.now() > deadline) {
+      try {
+        return await flink.stopWithSavepoint(jobId, undefined);
+      } catch (err) {
+        if (!/not being executed at the moment|Not all required tasks are currently running/.test((err as Error).message) || Date.now() > deadline) throw err;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
 /** A progress that keeps the generator's sent count (the replay reports it through its bar). */
 function countingProgress(onSent: (events: number) => void): Progress {
   const bar: ProgressBar = { update: (done) => onSent(done), setTotal() {}, stop() {} };
@@ -217,7 +237,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   while (recovering) await new Promise((resolve) => setTimeout(resolve, 250));
   let savepoint: string;
   try {
-    savepoint = await flink.stopWithSavepoint(jobId, undefined);
+    savepoint = await stopWithSavepointWhenRunning(flink, jobId);
   } catch (cause) {
     clearInterval(viewer);
     relayAbort.abort();

@@ -75,18 +75,19 @@ it('stops with a savepoint and resumes from it with no window lost or doubled', 
 it('resumes the live job from its latest checkpoint by itself when the JobManager is killed with -9', async () => {
   const config = await freshLiveConfig();
   let killed = false;
-  let recoveredAt: number | undefined;
+  let rowsAtRecovery: number | undefined;
   let killClock = 0;
   const run = await liveUntil(config, (view) => {
-    // Once windows flow, kill the JobManager; once the job is back and windows flow again, stop.
+    // Once windows flow, kill the JobManager; once the job is back and writes windows again, stop.
     if (!killed && view.rowsWritten > 50) {
       const jobManager = stackStatus().find((s) => s.service === 'flink-jobmanager')!;
       process.kill(jobManager.pid!, 'SIGKILL');
       killed = true;
       killClock = view.clock;
     }
-    if (killed && view.recoveries > 0 && recoveredAt === undefined) recoveredAt = Date.now();
-    return recoveredAt !== undefined && Date.now() - recoveredAt > 20_000;
+    if (killed && view.recoveries > 0 && rowsAtRecovery === undefined) rowsAtRecovery = view.rowsWritten;
+    // The resumed job has written windows of its own.
+    return rowsAtRecovery !== undefined && view.rowsWritten > rowsAtRecovery + 50;
   });
   expect(run.recoveries).toBe(1);
   await expectExactWindows(config, [run], killClock);
@@ -121,7 +122,7 @@ async function expectExactWindows(config: ReturnType<typeof loadConfig>, runs: L
   const lastClosed = Math.max(...actual.map((r) => Date.parse(r.windowEnd)));
   expect(lastClosed).toBeGreaterThan(closedPast);
   const expected = expectedStats({ rides, fares }, 60_000, service.index).filter((r) => Date.parse(r.windowEnd) <= lastClosed);
-  expect(new Set(expected.map((r) => r.windowEnd)).size).toBeGreaterThan(20);
+  expect(new Set(expected.map((r) => r.windowEnd)).size).toBeGreaterThan(10);
   expectSameStats(actual, expected);
 }
 
