@@ -45,6 +45,8 @@ public final class RideParser {
 
   private final String text;
   private final String[] values = new String[FIELDS.length];
+  /** Which values were JSON numbers: those always cast to DOUBLE, so only strings need the check. */
+  private final boolean[] numeric = new boolean[FIELDS.length];
   private int pos;
 
   private RideParser(String text) {
@@ -80,11 +82,15 @@ public final class RideParser {
     }
     Double distance = toDouble(v[DISTANCE]);
     if (distance == null) return Ride.malformed("ride tripDistanceInMiles is not a number");
-    if (toDouble(v[PICKUP_LON]) == null) return Ride.malformed("ride pickupLon is not a number");
-    if (toDouble(v[PICKUP_LAT]) == null) return Ride.malformed("ride pickupLat is not a number");
-    if (toDouble(v[DROPOFF_LON]) == null) return Ride.malformed("ride dropoffLon is not a number");
-    if (toDouble(v[DROPOFF_LAT]) == null) return Ride.malformed("ride dropoffLat is not a number");
+    if (!isNumber(PICKUP_LON)) return Ride.malformed("ride pickupLon is not a number");
+    if (!isNumber(PICKUP_LAT)) return Ride.malformed("ride pickupLat is not a number");
+    if (!isNumber(DROPOFF_LON)) return Ride.malformed("ride dropoffLon is not a number");
+    if (!isNumber(DROPOFF_LAT)) return Ride.malformed("ride dropoffLat is not a number");
     return new Ride(v[MEDALLION], v[HACK_LICENSE], v[VENDOR_ID], distance, v[PICKUP_LON], v[PICKUP_LAT], v[DROPOFF_LON], v[DROPOFF_LAT], null);
+  }
+
+  private boolean isNumber(int field) {
+    return numeric[field] || toDouble(values[field]) != null;
   }
 
   private static boolean isEmpty(String value) {
@@ -113,7 +119,10 @@ public final class RideParser {
       skipBlanks();
       expect(':');
       skipBlanks();
-      if (field >= 0) values[field] = readScalar();
+      if (field >= 0) {
+        numeric[field] = isNumberStart(peek());
+        values[field] = readScalar();
+      }
       else skipValue(0);
       skipBlanks();
       char c = next();
@@ -215,17 +224,34 @@ public final class RideParser {
           if (d != ',') throw NOT_JSON;
         }
       }
-      default -> readNumber();
+      default -> scanNumber();
     }
+  }
+
+  private static boolean isNumberStart(char c) {
+    return c == '-' || isDigit(c);
   }
 
   /** A number's text, as Jackson's value prints: integers as written (-0 as 0), others via BigDecimal. */
   private String readNumber() {
     int start = pos;
-    boolean integer = true;
+    int shape = scanNumber();
+    String literal = text.substring(start, pos);
+    if (shape == INTEGER) return literal.equals("-0") ? "0" : literal;
+    // A decimal without exponent whose integer part is not zero prints back as written (the common case).
+    if (shape == PLAIN_DECIMAL) return literal;
+    return new BigDecimal(literal).toString();
+  }
+
+  private static final int INTEGER = 0, PLAIN_DECIMAL = 1, OTHER_DECIMAL = 2;
+
+  /** Moves past a JSON number; its shape, for {@link #readNumber()}. */
+  private int scanNumber() {
+    int shape = INTEGER;
     if (peek() == '-') pos++;
     char c = next();
-    if (c == '0') {
+    boolean zeroInteger = c == '0';
+    if (zeroInteger) {
       if (pos < text.length() && isDigit(text.charAt(pos))) throw NOT_JSON;
     } else if (c >= '1' && c <= '9') {
       while (pos < text.length() && isDigit(text.charAt(pos))) pos++;
@@ -233,21 +259,19 @@ public final class RideParser {
       throw NOT_JSON;
     }
     if (pos < text.length() && text.charAt(pos) == '.') {
-      integer = false;
+      shape = zeroInteger ? OTHER_DECIMAL : PLAIN_DECIMAL;
       pos++;
       if (!isDigit(next())) throw NOT_JSON;
       while (pos < text.length() && isDigit(text.charAt(pos))) pos++;
     }
     if (pos < text.length() && (text.charAt(pos) == 'e' || text.charAt(pos) == 'E')) {
-      integer = false;
+      shape = OTHER_DECIMAL;
       pos++;
       if (peek() == '+' || peek() == '-') pos++;
       if (!isDigit(next())) throw NOT_JSON;
       while (pos < text.length() && isDigit(text.charAt(pos))) pos++;
     }
-    String literal = text.substring(start, pos);
-    if (integer) return literal.equals("-0") ? "0" : literal;
-    return new BigDecimal(literal).toString();
+    return shape;
   }
 
   private String readString() {

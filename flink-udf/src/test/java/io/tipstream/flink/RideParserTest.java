@@ -60,6 +60,10 @@ class RideParserTest {
     assertEquals("1E+3", parse(with("pickupLon", "1e3")).pickupLon());
     assertEquals("0", parse(with("pickupLon", "-0")).pickupLon());
     assertEquals("40.7500", parse(with("pickupLat", "40.7500")).pickupLat());
+    assertEquals("1E-7", parse(with("pickupLat", "0.0000001")).pickupLat());
+    assertEquals("0.0", parse(with("pickupLat", "-0.0")).pickupLat());
+    assertEquals("-0.5", parse(with("pickupLat", "-0.5")).pickupLat());
+    assertEquals("1.2E+3", parse(with("pickupLat", "12e2")).pickupLat());
     assertEquals("-73.98", parse(with("pickupLon", "\"-73.98\"")).pickupLon());
   }
 
