@@ -167,8 +167,7 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       const seen = last.get(message.partition);
       if (seen === undefined || message.offset > seen.offset) last.set(message.partition, message);
     }
-    // Partitions commit independently: one round trip for all of them, not one after another.
-    await Promise.all([...last.values()].map((message) => message.commit()));
+    for (const message of last.values()) await message.commit();
     counters.commits += 1;
     metrics.lastCommit.setToCurrentTime();
     options.onRows?.(rows.map((r) => r.row));
