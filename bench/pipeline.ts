@@ -1,26 +1,36 @@
-// `npm run bench:pipeline` (stack up): sustained trips/s through the Flink job (join, lookup of
-// both points, window) for N synthetic trips already in Kafka (default 1M = 2M events), and, in
-// the same run, the same job with the lookup replaced by a constant neighborhood: the cost of
-// enrichment. Prints each service's CPU (cores busy on average) during each run. Then the time
-// from a window's close to its result: the DEBS sample replayed 60x faster than it happened into
-// an unbounded job with 1-minute windows, read back read-committed, exactly-once and then
-// at-least-once. BENCH_PHASES=throughput or BENCH_PHASES=latency runs one part only.
-import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+// `npm run bench:pipeline` (stack up): trips/s through the Flink job (parse, join, lookup of both
+// points, window) for N synthetic trips already in Kafka (default 1M = 2M events), against the
+// Spark peer (../shared/peer-spark) on the same topics in the same run: BENCH_ROUNDS rounds
+// (default 3), the order alternating, each side's trips/s, the ratio and the medians; both
+// results must be equal. tipstream's time is Flink's job duration, the peer's its main run.
+// BENCH_SQL_DIR runs the job from other templates (an older sql/, to measure before and after).
+// BENCH_PROFILE=1 records the TaskManager with JFR during each tipstream run and prints where its
+// CPU samples are, by package. BENCH_PHASES=enrichment also runs the job with a constant
+// neighborhood (the lookup's cost). Then the time from a window's close to its result: the DEBS
+// sample replayed 60x faster than it happened into an unbounded job with 1-minute windows, read
+// back read-committed, exactly-once and then at-least-once. BENCH_PHASES=throughput or
+// BENCH_PHASES=latency runs one part only.
+import { promisify } from 'node:util';
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import axios from 'axios';
-import { loadConfig, type ResolvedConfig } from '../common/config.js';
+import { loadConfig, projectRoot, type ResolvedConfig } from '../common/config.js';
 import { createProgress } from '../common/progress.js';
 import { Consumer, FetchIsolationLevels, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { defaultInputs, KafkaTransport, replay, type Transport } from '../generator/index.js';
 import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient } from '../orchestrator/index.js';
 import { sqlDir } from '../orchestrator/sql-template.js';
 import { LocalStackProvider } from '../stack/index.js';
-import { deleteTopics, uniqueName } from '../test/support/kafka.js';
+import { findJava17 } from '../stack/java.js';
+import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
 
 const trips = Number(process.env.BENCH_TRIPS ?? 1_000_000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const peerRun = process.env.BENCH_PEER_SPARK ?? resolve(projectRoot, '..', 'shared', 'peer-spark', 'run');
+const execFileAsync = promisify(execFile);
 const phases = new Set((process.env.BENCH_PHASES ?? 'throughput,latency').split(','));
 const base = loadConfig();
 const ticksPerSecond = 100;
@@ -62,23 +72,122 @@ FROM trips_unenriched;
   return dir;
 }
 
-async function run(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, sql?: string) {
+interface StatsRow {
+  windowEnd: string;
+  neighborhood: string;
+  rideCount: number;
+  totalFareAmount: number;
+  totalTipAmount: number;
+  totalDistanceMiles: number;
+}
+
+interface SideResult {
+  tripsPerSecond: number;
+  seconds: number;
+  trips: number;
+  rows: StatsRow[];
+}
+
+/** The TaskManager's JFR recording during one run: start it before, stop and summarize after. */
+class TaskManagerProfile {
+  private readonly file: string;
+  constructor(private readonly javaBin: string, private readonly pid: number, dir: string, label: string) {
+    this.file = join(dir, `${label.replace(/\W+/g, '-')}.jfr`);
+  }
+  async start(): Promise<void> {
+    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.start', 'name=tipstream-bench', 'settings=profile', `filename=${this.file}`]);
+  }
+  /** Stops the recording; the share of CPU samples per package of the sampled (top) frame. */
+  async stop(): Promise<Array<{ where: string; share: number }> & { samples?: number }> {
+    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.stop', 'name=tipstream-bench']);
+    const { stdout } = await execFileAsync(join(this.javaBin, 'jfr'), ['print', '--events', 'jdk.ExecutionSample', '--stack-depth', '1', this.file], { maxBuffer: 1 << 30 });
+    const counts = new Map<string, number>();
+    let total = 0;
+    const lines = stdout.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]!.includes('stackTrace = [')) continue;
+      // "    java.util.regex.Pattern$Slice.match(Matcher, int, CharSequence) line: 4047"
+      const frame = lines[i + 1]!.trim().replace(/\(.*$/, '');
+      const className = frame.slice(0, frame.lastIndexOf('.'));
+      const where = className.includes('.') ? className.slice(0, className.lastIndexOf('.')) : className;
+      counts.set(where, (counts.get(where) ?? 0) + 1);
+      total += 1;
+    }
+    const table = [...counts].map(([where, n]) => ({ where, share: n / total })).sort((x, y) => y.share - x.share);
+    return Object.assign(table, { samples: total });
+  }
+}
+
+async function runTipstream(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, sql?: string, profile?: TaskManagerProfile): Promise<SideResult> {
   const outputs = { deadLetterTopic: uniqueName('bench-dl'), statsTopic: uniqueName('bench-stats') };
   await ensureTopics(config, Object.values(outputs));
   const runConfig = { ...config, job: { ...config.job, consumerGroup: uniqueName('bench-pipeline') } };
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const started = performance.now();
+  await profile?.start();
   const deployment = await deployJob(runConfig, { bounded: true, topics: { ...topics, ...outputs }, jobName: `bench ${label}`, ...(sql ? { sqlDir: sql } : {}) }, createProgress(false));
   const flink = new FlinkRestClient(config.flink.restUrl);
-  await flink.waitForState(deployment.jobId, ['FINISHED'], 3_600_000);
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = Object.entries(pids).map(([name, pid]) => `${name} ${((cpuSeconds(pid) - before[name]!) / seconds).toFixed(2)}`).join(', ');
+  const job = await flink.waitForState(deployment.jobId, ['FINISHED'], 3_600_000);
+  const wall = (performance.now() - started) / 1000;
+  const table = await profile?.stop();
+  // Flink's own job duration (submission to FINISHED): what the peer's main-run time compares with.
+  const seconds = job.duration / 1000;
+  const cpu = Object.entries(pids).map(([name, pid]) => `${name} ${((cpuSeconds(pid) - before[name]!) / wall).toFixed(2)}`).join(', ');
   const metrics = await collectJobMetrics(flink, deployment.jobId);
-  console.log(`${label}: ${trips.toLocaleString('en-US')} trips in ${seconds.toFixed(1)} s (submit to finish) = ${Math.round(trips / seconds).toLocaleString('en-US')} trips/s; rides read ${metrics.ridesRead?.toLocaleString('en-US') ?? 'unknown'}`);
-  console.log(`  CPU, cores busy on average: ${cpu}`);
+  const rows = (await readMessages(config.kafka.bootstrapServers, outputs.statsTopic, 1, 300_000, 5_000)).map((m) => JSON.parse(m.value) as StatsRow);
+  const joined = rows.reduce((sum, r) => sum + r.rideCount, 0);
+  console.log(`  tipstream ${label}: ${joined.toLocaleString('en-US')} trips in ${seconds.toFixed(1)} s (Flink's job duration) = ${Math.round(joined / seconds).toLocaleString('en-US')} trips/s; rides read ${metrics.ridesRead?.toLocaleString('en-US') ?? 'unknown'}, ${rows.length.toLocaleString('en-US')} window rows`);
+  console.log(`    CPU, cores busy on average (submit to finish): ${cpu}`);
+  if (table) {
+    console.log(`    TaskManager JFR, ${table.samples} CPU samples by package of the sampled frame:`);
+    for (const { where, share } of table.slice(0, 12)) console.log(`      ${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
+  }
   await deleteTopics(config.kafka.bootstrapServers, Object.values(outputs)).catch(() => undefined);
-  return trips / seconds;
+  return { tripsPerSecond: joined / seconds, seconds, trips: joined, rows };
 }
+
+/** The Spark peer on the same topics; its headline is its main run's trips/s. */
+async function runPeer(config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }): Promise<SideResult> {
+  const out = await mkdtemp(join(tmpdir(), 'tipstream-bench-peer-'));
+  const args = ['--bootstrap', config.kafka.bootstrapServers, '--rides-topic', topics.rideTopic, '--fares-topic', topics.fareTopic, '--window', '60', '--expected', 'none', '--out', out];
+  const output: string[] = [];
+  const code = await new Promise<number>((resolveCode, reject) => {
+    const child = spawn(peerRun, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PEER_SPARK_OUT: out } });
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolveCode(exitCode ?? 1));
+  });
+  if (code !== 0) throw new Error(`the Spark peer failed (exit ${code}): ${output.join('').trim().split('\n').slice(-5).join(' | ')}`);
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { tripsPerSecond: number; mainSeconds: number; joined: number; flushSeconds: number };
+  const rows = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as StatsRow[];
+  console.log(`  peer: ${summary.joined.toLocaleString('en-US')} trips, main run ${summary.mainSeconds.toFixed(1)} s = ${Math.round(summary.tripsPerSecond).toLocaleString('en-US')} trips/s (flush run ${summary.flushSeconds.toFixed(1)} s not counted); ${rows.length.toLocaleString('en-US')} window rows`);
+  await rm(out, { recursive: true, force: true });
+  return { tripsPerSecond: summary.tripsPerSecond, seconds: summary.mainSeconds, trips: summary.joined, rows };
+}
+
+/** Row for row: the same (window end, neighborhood) keys, equal counts, sums within 1e-6. */
+function compareResults(ours: StatsRow[], peer: StatsRow[]): string | undefined {
+  const key = (r: StatsRow) => `${windowTime(r.windowEnd)}|${r.neighborhood}`;
+  const theirs = new Map(peer.map((r) => [key(r), r]));
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+  let wrong = 0;
+  let missing = 0;
+  for (const r of ours) {
+    const p = theirs.get(key(r));
+    theirs.delete(key(r));
+    if (!p) missing += 1;
+    else if (r.rideCount !== p.rideCount || !close(r.totalFareAmount, p.totalFareAmount) || !close(r.totalTipAmount, p.totalTipAmount) || !close(r.totalDistanceMiles, p.totalDistanceMiles)) wrong += 1;
+  }
+  if (wrong === 0 && missing === 0 && theirs.size === 0) return undefined;
+  return `${ours.length} rows against the peer's ${peer.length}: ${wrong} differ, ${missing} only in tipstream, ${theirs.size} only in the peer`;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 /** Forwards batches and remembers, for each acknowledged one, its latest event time and when. */
 class TimedTransport implements Transport {
@@ -203,9 +312,32 @@ try {
     ).finally(() => transport.close());
     console.log(`input: ${summary.sent.total.toLocaleString('en-US')} events written in ${summary.durationSeconds.toFixed(1)} s`);
 
-    const withLookup = await run('with lookup', config, topics, pids);
-    const constant = await run('constant neighborhood', config, topics, pids, await constantLookupSql());
-    console.log(`enrichment cost: the job runs at ${(withLookup / constant * 100).toFixed(1)}% of its speed without the lookup`);
+    const profileDir = process.env.BENCH_PROFILE === '1' ? await mkdtemp(join(tmpdir(), 'tipstream-bench-jfr-')) : undefined;
+    const javaBin = profileDir ? dirname(await findJava17()) : '';
+    const results: Array<{ tipstream: number; peer: number }> = [];
+    for (let round = 1; round <= rounds; round++) {
+      // Alternate who goes first, so neither side always meets a warmer (or busier) machine.
+      const order = round % 2 === 1 ? ['tipstream', 'peer'] : ['peer', 'tipstream'];
+      console.log(`round ${round} of ${rounds}: ${order.join(' then ')}`);
+      const sides: Partial<Record<string, SideResult>> = {};
+      for (const side of order) {
+        const profile = profileDir && side === 'tipstream' ? new TaskManagerProfile(javaBin, pids['flink-taskmanager']!, profileDir, `round-${round}`) : undefined;
+        sides[side] = side === 'tipstream' ? await runTipstream(`round ${round}`, config, topics, pids, process.env.BENCH_SQL_DIR, profile) : await runPeer(config, topics);
+      }
+      const ours = sides.tipstream!;
+      const peer = sides.peer!;
+      const difference = compareResults(ours.rows, peer.rows);
+      if (difference) throw new Error(`round ${round}: the results differ: ${difference}`);
+      results.push({ tipstream: ours.tripsPerSecond, peer: peer.tripsPerSecond });
+      console.log(`  results equal (${ours.rows.length.toLocaleString('en-US')} rows); ratio ${(ours.tripsPerSecond / peer.tripsPerSecond).toFixed(2)}x`);
+    }
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    console.log(`median of ${rounds} rounds: tipstream ${fmt(median(results.map((r) => r.tipstream)))} trips/s, peer ${fmt(median(results.map((r) => r.peer)))} trips/s; ratio per round ${results.map((r) => `${(r.tipstream / r.peer).toFixed(2)}x`).join(', ')}, median ${median(results.map((r) => r.tipstream / r.peer)).toFixed(2)}x`);
+    if (phases.has('enrichment')) {
+      const withLookup = median(results.map((r) => r.tipstream));
+      const constant = await runTipstream('constant neighborhood', config, topics, pids, await constantLookupSql());
+      console.log(`enrichment cost: the job runs at ${(withLookup / constant.tripsPerSecond * 100).toFixed(1)}% of its speed without the lookup`);
+    }
   }
   if (phases.has('latency')) {
     console.log(`latency: the DEBS sample at 60x into 1-minute windows; checkpoints every ${config.job.checkpointInterval} (exactly-once results become readable when one completes)`);

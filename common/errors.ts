@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'TIPSTREAM_TIMEOUT'
   | 'TIPSTREAM_UNREACHABLE'
   | 'TIPSTREAM_SQL'
+  | 'TIPSTREAM_BUILD'
   | 'TIPSTREAM_INTERNAL';
 
 export interface TipstreamErrorOptions {

@@ -10,6 +10,7 @@ import { InfrastructureError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
 import { FlinkRestClient } from './flink-rest-client.js';
+import { ensureFunctionsJar } from './functions-jar.js';
 import { jobValues, sessionProperties, type JobOptions } from './job-values.js';
 import { SqlGatewayClient, SqlStatementError } from './sql-gateway-client.js';
 import { flinkDuration, renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
@@ -100,7 +101,7 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
   };
   const jobName = options.jobName ?? 'tipstream';
   const sqlDir = options.sqlDir ?? defaultSqlDir;
-  const statements = await renderJob(jobValues(config, { ...options, topics }), sqlDir);
+  const statements = await renderJob(jobValues(config, { ...options, topics }, await ensureFunctionsJar(config, progress)), sqlDir);
   const idleMs = idleTimeoutMs(config.job.idleTimeout);
   if (!options.bounded && idleMs < MIN_SAFE_IDLE_MS) {
     // Seen on a cold stack with 2 s: one source was idle while still starting, the other's watermark

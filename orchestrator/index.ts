@@ -16,6 +16,7 @@ import { PortInUseError } from '../common/errors.js';
 
 export { deployJob, ensureTopics, readDeployment, type Deployment, type DeployOptions } from './deploy.js';
 export { FlinkRestClient, type JobDetails, type JobState } from './flink-rest-client.js';
+export { ensureFunctionsJar, functionsJarPath } from './functions-jar.js';
 export { jobValues, kafkaSecurityOptions, sessionProperties } from './job-values.js';
 export { SqlGatewayClient, SqlGatewaySession, SqlStatementError } from './sql-gateway-client.js';
 export { renderJob } from './sql-template.js';

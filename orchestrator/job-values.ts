@@ -27,7 +27,8 @@ export function kafkaSecurityOptions(config: ResolvedConfig): Record<string, str
   };
 }
 
-export function jobValues(config: ResolvedConfig, options: JobOptions): Record<string, SqlValue> {
+/** `functionsJar`: the jar of flink-udf/ (functions-jar.ts), which the SQL Gateway ships with the job. */
+export function jobValues(config: ResolvedConfig, options: JobOptions, functionsJar: string): Record<string, SqlValue> {
   const topics = { ...config.kafka, ...options.topics };
   const job = config.job;
   const text = (value: string) => ({ kind: 'string' as const, value });
@@ -42,6 +43,7 @@ export function jobValues(config: ResolvedConfig, options: JobOptions): Record<s
       }
     : { 'sink.delivery-guarantee': 'at-least-once' };
   return {
+    FUNCTIONS_JAR: text(functionsJar),
     RIDE_TOPIC: text(topics.rideTopic),
     FARE_TOPIC: text(topics.fareTopic),
     DEAD_LETTER_TOPIC: text(topics.deadLetterTopic),

@@ -8,6 +8,7 @@ import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
 import { deployJob, readDeployment, type Deployment } from './deploy.js';
 import { FlinkRestClient } from './flink-rest-client.js';
+import { functionsJarPath } from './functions-jar.js';
 import { jobValues } from './job-values.js';
 import { renderJob } from './sql-template.js';
 
@@ -34,7 +35,7 @@ export async function upgradeJob(config: ResolvedConfig, options: UpgradeOptions
   if (state !== 'RUNNING') throw new UserError('TIPSTREAM_USAGE', `job ${previous.jobId} is ${state}, not RUNNING: deploy it again instead of upgrading`);
 
   // Render the new job before touching the old one, so a template or setting error stops here.
-  await renderJob(jobValues(config, { bounded: previous.bounded, topics: previous.topics }), ...(options.sqlDir ? [options.sqlDir] : []));
+  await renderJob(jobValues(config, { bounded: previous.bounded, topics: previous.topics }, await functionsJarPath(config)), ...(options.sqlDir ? [options.sqlDir] : []));
 
   progress.step(`stopping job ${previous.jobId} with a savepoint`);
   const savepoint = await flink.stopWithSavepoint(previous.jobId, options.savepointDir);

@@ -7,13 +7,7 @@ CREATE TEMPORARY TABLE ride_source (
   payload STRING,
   kafkaPartition INT METADATA FROM 'partition' VIRTUAL,
   kafkaOffset BIGINT METADATA FROM 'offset' VIRTUAL,
-  pickupTimeText AS JSON_VALUE(payload, '$.pickupTime'),
-  eventTime AS COALESCE(
-    TRY_CAST(REGEXP_EXTRACT(JSON_VALUE(payload, '$.pickupTime'), '^(\d{4}-\d{2}-\d{2})T\d', 1) || ' ' ||
-             REGEXP_EXTRACT(JSON_VALUE(payload, '$.pickupTime'), '^\d{4}-\d{2}-\d{2}T(\d{2}:\d{2}:\d{2}(\.\d{1,3})?)(Z|[+]00:?00)$', 1)
-             AS TIMESTAMP(3)),
-    TIMESTAMP '1970-01-01 00:00:00'),
-  procTime AS PROCTIME(),
+  eventTime AS RIDE_EVENT_TIME(payload),
   WATERMARK FOR eventTime AS eventTime - ${RIDE_WATERMARK_DELAY}
 ) WITH (
   'connector' = 'kafka',
@@ -28,16 +22,12 @@ CREATE TEMPORARY TABLE ride_source (
 );
 
 -- Fares arrive as one CSV line; the reference's generator prepends the header line and a CRLF,
--- so only the last line of a message is the record.
+-- so the time is read from the last line of a message.
 CREATE TEMPORARY TABLE fare_source (
   payload STRING,
   kafkaPartition INT METADATA FROM 'partition' VIRTUAL,
   kafkaOffset BIGINT METADATA FROM 'offset' VIRTUAL,
-  line AS TRIM(TRAILING CHR(13) FROM REGEXP_EXTRACT(payload, '([^\n]*)\n?$', 1)),
-  eventTime AS COALESCE(
-    TRY_CAST(REGEXP_EXTRACT(SPLIT_INDEX(TRIM(TRAILING CHR(13) FROM REGEXP_EXTRACT(payload, '([^\n]*)\n?$', 1)), ',', 3),
-                            '^\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$', 1) AS TIMESTAMP(3)),
-    TIMESTAMP '1970-01-01 00:00:00'),
+  eventTime AS FARE_EVENT_TIME(payload),
   WATERMARK FOR eventTime AS eventTime - ${FARE_WATERMARK_DELAY}
 ) WITH (
   'connector' = 'kafka',

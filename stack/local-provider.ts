@@ -8,6 +8,7 @@ import { projectRoot, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
+import { ensureFunctionsJar } from '../orchestrator/functions-jar.js';
 import { artifactPaths, resolveArtifacts } from './artifacts.js';
 import { findJava17 } from './java.js';
 import { assertPortFree, isRunning, launchDetached, stopProcess, waitUntil, type ProcessIdentity } from './processes.js';
@@ -55,6 +56,8 @@ export class LocalStackProvider implements StackProvider {
     const java = await findJava17();
     const resolveStart = Date.now();
     const artifacts = await resolveArtifacts(this.config, this.progress);
+    // Built here too, so a fresh clone's first `stack up` (CI) builds and unit-tests it before any deploy.
+    await ensureFunctionsJar(this.config, this.progress);
     const resolveSeconds = (Date.now() - resolveStart) / 1000;
     const services = localServices({ config: this.config, artifacts, java });
     const state = await this.readState();

@@ -3,11 +3,12 @@
 // without Docker (this project's own CI has none); the container definitions are unit-tested.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, Network, Wait, type ContainerRuntimeClient } from 'testcontainers';
 import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
+import { ensureFunctionsJar } from '../orchestrator/functions-jar.js';
 import { resolveArtifacts } from './artifacts.js';
 import { containerDefinitions } from './containers/definitions.js';
 import type { ServiceName, ServiceStatus, StackEndpoints, StackProvider, StackUpResult } from './types.js';
@@ -45,7 +46,8 @@ export class TestcontainersStackProvider implements StackProvider {
     const state = await this.readState();
     const running = await this.runningServices(runtime, state);
     const { connectorJarsDir } = await resolveArtifacts(this.config, this.progress);
-    const definitions = containerDefinitions(this.config, { connectorJarsDir });
+    const functionsJarDir = dirname(await ensureFunctionsJar(this.config, this.progress));
+    const definitions = containerDefinitions(this.config, { connectorJarsDir, functionsJarDir });
     if (definitions.every((d) => running.has(d.service))) {
       return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds: 0 };
     }
@@ -93,7 +95,7 @@ export class TestcontainersStackProvider implements StackProvider {
     const state = await this.readState();
     const runtime = await this.runtime();
     const running = await this.runningServices(runtime, state);
-    return containerDefinitions(this.config, { connectorJarsDir: '' }).map((d) => ({
+    return containerDefinitions(this.config, { connectorJarsDir: '', functionsJarDir: '' }).map((d) => ({
       service: d.service,
       address: state.containers[d.service]?.address ?? d.hostname,
       ...(state.containers[d.service] ? { containerId: state.containers[d.service]!.id.slice(0, 12) } : {}),

@@ -22,6 +22,12 @@ export interface ContainerDefinition {
 export interface ContainerInputs {
   /** Host folder holding the connector jars Flink needs in lib/ (the local cache has them). */
   connectorJarsDir: string;
+  /**
+   * Host folder holding the job's functions jar (flink-udf/), mounted at the same path in the SQL
+   * Gateway container: the job's ADD JAR names the host path, and the gateway ships the jar to the
+   * cluster. Empty: not mounted (a status check builds nothing).
+   */
+  functionsJarDir: string;
 }
 
 const FLINK_HOME = '/opt/flink';
@@ -122,7 +128,7 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
       command: [`${FLINK_HOME}/bin/sql-gateway.sh`, 'start-foreground'],
       env: flinkEnv({ 'sql-gateway.endpoint.rest.address': 'sql-gateway', 'sql-gateway.endpoint.rest.bind-address': '0.0.0.0' }),
       ports: [{ container: 8083, host: ports.sqlGateway }],
-      binds: [connectors],
+      binds: [connectors, ...(inputs.functionsJarDir ? [{ source: inputs.functionsJarDir, target: inputs.functionsJarDir }] : [])],
       readyLog: /Rest endpoint listening at/,
     },
   ];

@@ -12,7 +12,7 @@ import { samples } from '../support/data.js';
 import { createProgress, type Progress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
 import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
-import { deployJob, FlinkRestClient, renderJob, jobValues, ResultsTable, runRelay } from '../../orchestrator/index.js';
+import { deployJob, FlinkRestClient, functionsJarPath, renderJob, jobValues, ResultsTable, runRelay } from '../../orchestrator/index.js';
 import { startSecureKafka, type SecureKafka } from '../../stack/secure-kafka.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, readFoil, type StatsRow } from '../support/expected-stats.js';
@@ -77,7 +77,7 @@ it('runs generator, Flink job and relay over SASL_SSL / PLAIN / $ConnectionStrin
   }
 
   // The SQL that reaches Flink carries the secret only in the JAAS option; what is printed does not.
-  const statements = await renderJob(jobValues(config, { bounded: true, topics }));
+  const statements = await renderJob(jobValues(config, { bounded: true, topics }, await functionsJarPath(config)));
   expect(statements.some((s) => s.sql.includes(broker.connectionString))).toBe(true);
   expect(statements.every((s) => !s.printable.includes(broker.connectionString))).toBe(true);
 

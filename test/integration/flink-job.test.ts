@@ -60,8 +60,12 @@ it('joins, enriches and windows good trips, and dead-letters every malformed rec
       ride('M2', '2013-01-01T00:20:00.000Z', 40.76, 3),
       ride('M3', '2013-01-01T01:20:00+00:00', 40.7, 1), // the reference generator's offset form
       ride('M4', '2013-01-01T01:30:00Z', 40.7, 1), // no fare: no row
+      // The reference generator's numeric identifiers.
+      { key: '2013000001_2013000002_VTS', value: JSON.stringify({ ...JSON.parse(ride('M0', '2013-01-01T01:25:00Z', 40.7, 1).value), medallion: 2013000001, hackLicense: 2013000002 }) },
       { key: 'bad1', value: '{"medallion": "M9", broken' },
       { key: 'bad2', value: JSON.stringify({ medallion: 'M8', hackLicense: 'H1', vendorId: 'VTS', pickupTime: 'yesterday' }) },
+      { key: 'bad5', value: JSON.stringify({ ...JSON.parse(ride('M10', '2013-01-01T00:40:00Z', 40.7, 1).value), medallion: '' }) },
+      { key: 'bad6', value: JSON.stringify({ ...JSON.parse(ride('M11', '2013-01-01T00:40:00Z', 40.7, 1).value), pickupLon: 'west' }) },
     ]);
     await produce(bootstrap, topics.fareTopic, [
       fare('M1', '2013-01-01 00:10:00', 10, 2),
@@ -71,6 +75,9 @@ it('joins, enriches and windows good trips, and dead-letters every malformed rec
       fare('M5', '2013-01-01 01:40:00', 7, 1), // no ride: no row
       { key: 'bad3', value: 'M7,H1,VTS' },
       { key: 'bad4', value: 'M6,H1,VTS,2013-01-01 00:30:00,CRD,ten,0.5,0.5,1,0,12' },
+      { key: '2013000001_2013000002_VTS', value: '2013000001,2013000002,VTS,2013-01-01 01:25:00,CRD,5,0.5,0.5,1,0,7' },
+      { key: 'bad7', value: ' ,H1,VTS,2013-01-01 00:30:00,CRD,10,0.5,0.5,1,0,12' },
+      { key: 'bad8', value: 'M12,H1,VTS,2013-13-45 99:99:99,CRD,10,0.5,0.5,1,0,12' },
     ]);
 
     const deployment = await deployJob(config, { bounded: true, topics, jobName: 'job-test' }, createProgress(false));
@@ -83,19 +90,33 @@ it('joins, enriches and windows good trips, and dead-letters every malformed rec
         totalFareAmount: 30, totalTipAmount: 5, averageFareAmount: 15, averageTipAmount: 2.5, totalDistanceMiles: 5, averageTipPerMile: 1,
       },
       {
-        windowStart: '2013-01-01T01:00:00Z', windowEnd: '2013-01-01T02:00:00Z', neighborhood: 'South', rideCount: 1,
-        totalFareAmount: 5, totalTipAmount: 0, averageFareAmount: 5, averageTipAmount: 0, totalDistanceMiles: 1, averageTipPerMile: 0,
+        windowStart: '2013-01-01T01:00:00Z', windowEnd: '2013-01-01T02:00:00Z', neighborhood: 'South', rideCount: 2,
+        totalFareAmount: 10, totalTipAmount: 1, averageFareAmount: 5, averageTipAmount: 0.5, totalDistanceMiles: 2, averageTipPerMile: 0.5,
       },
     ]);
 
-    const dead = (await readMessages(bootstrap, topics.deadLetterTopic, 4)).map((m) => JSON.parse(m.value) as { stream: string; reason: string; payload: string });
+    const dead = (await readMessages(bootstrap, topics.deadLetterTopic, 8)).map(
+      (m) => JSON.parse(m.value) as { stream: string; reason: string; payload: string; sourcePartition: number; sourceOffset: number },
+    );
     expect(dead.map((d) => `${d.stream}: ${d.reason}`).sort()).toEqual([
       'fare: fare does not have 11 comma-separated columns',
       'fare: fare fareAmount is not a number',
+      'fare: fare has no medallion',
+      'fare: fare pickupTime is not yyyy-MM-dd HH:mm:ss',
+      'ride: ride has no medallion',
       'ride: ride is not a JSON object',
+      'ride: ride pickupLon is not a number',
       'ride: ride pickupTime is not an ISO-8601 UTC time',
     ]);
-    expect(dead.find((d) => d.reason.includes('JSON'))!.payload).toBe('{"medallion": "M9", broken');
+    // Each dead letter points at its record: the same payload at that partition and offset of its topic.
+    const sources = {
+      ride: await readMessages(bootstrap, topics.rideTopic, 9),
+      fare: await readMessages(bootstrap, topics.fareTopic, 9),
+    };
+    for (const d of dead) {
+      const source = sources[d.stream as 'ride' | 'fare'].find((m) => m.partition === d.sourcePartition && Number(m.offset) === d.sourceOffset);
+      expect(source?.value).toBe(d.payload);
+    }
   } finally {
     await deleteTopics(bootstrap, Object.values(topics)).catch(() => undefined);
   }

@@ -61,13 +61,14 @@ describe('the job in sql/', () => {
   it('renders every placeholder of every file into sources, views, sinks and one statement set', async () => {
     const s = (value: string) => ({ kind: 'string' as const, value });
     const statements = await renderJob({
-      RIDE_TOPIC: s('taxi-rides'), FARE_TOPIC: s('taxi-fares'), DEAD_LETTER_TOPIC: s('taxi-dead-letter'), STATS_TOPIC: s('taxi-neighborhood-stats'),
+      FUNCTIONS_JAR: s('/cache/flink-udf-0123456789abcdef/tipstream-flink-udf.jar'), RIDE_TOPIC: s('taxi-rides'), FARE_TOPIC: s('taxi-fares'), DEAD_LETTER_TOPIC: s('taxi-dead-letter'), STATS_TOPIC: s('taxi-neighborhood-stats'),
       BOOTSTRAP_SERVERS: s('127.0.0.1:9092'), CONSUMER_GROUP: s('tipstream'), STARTUP_MODE: s('earliest-offset'), IDLE_TIMEOUT: { kind: 'options', value: { 'scan.watermark.idle-timeout': '10 s' } },
       RIDE_WATERMARK_DELAY: { kind: 'interval', value: '3 minutes' }, FARE_WATERMARK_DELAY: { kind: 'interval', value: '3 minutes' },
       BOUNDED_MODE: { kind: 'options', value: {} }, KAFKA_SECURITY: { kind: 'options', value: {} }, STATS_DELIVERY: { kind: 'options', value: {} }, DEAD_LETTER_SINK: { kind: 'options', value: { 'sink.parallelism': '1' } },
       UDF_LOOKUP_URL: s('http://127.0.0.1:8090/lookup'), UDF_REQUEST_TIMEOUT: s('10'), WINDOW_SIZE: { kind: 'interval', value: '1 hour' },
     });
     expect(statements.map((st) => st.sql.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      "ADD JAR '/cache/flink-udf-0123456789abcdef/tipstream-flink-udf.jar'", 'CREATE TEMPORARY FUNCTION', 'CREATE TEMPORARY FUNCTION', 'CREATE TEMPORARY FUNCTION', 'CREATE TEMPORARY FUNCTION',
       'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW',
       'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE',
       'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW', 'EXECUTE STATEMENT SET',

@@ -5,7 +5,7 @@ import { TestcontainersStackProvider } from '../../../stack/testcontainers-provi
 import { images } from '../../../stack/versions.js';
 
 const config = loadConfig({ env: { HOME: '/home/someone' }, overrides: { stack: { ports: { kafka: 19092, flinkRest: 18081 } } } });
-const definitions = containerDefinitions(config, { connectorJarsDir: '/cache/flink-connectors' });
+const definitions = containerDefinitions(config, { connectorJarsDir: '/cache/flink-connectors', functionsJarDir: '/cache/flink-udf-0123456789abcdef' });
 const byService = Object.fromEntries(definitions.map((d) => [d.service, d]));
 
 describe('container definitions', () => {
@@ -30,7 +30,14 @@ describe('container definitions', () => {
   it('mount the connector jars read-only into every Flink container and nowhere else', () => {
     for (const d of definitions) {
       const expected = d.image === images.flink ? [{ source: '/cache/flink-connectors', target: '/opt/flink/lib/tipstream' }] : [];
-      expect(d.binds).toEqual(expected);
+      expect(d.binds.filter((b) => b.source === '/cache/flink-connectors')).toEqual(expected);
+    }
+  });
+
+  it("mount the job's functions jar into the SQL Gateway at its host path, which the job's ADD JAR names", () => {
+    for (const d of definitions) {
+      const functions = d.binds.filter((b) => b.source === '/cache/flink-udf-0123456789abcdef');
+      expect(functions).toEqual(d.service === 'sql-gateway' ? [{ source: '/cache/flink-udf-0123456789abcdef', target: '/cache/flink-udf-0123456789abcdef' }] : []);
     }
   });
 
