@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { samples } from '../support/data.js';
 import { createProgress } from '../../common/progress.js';
-import { defaultInputs, events, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
+import { defaultInputs, events, newInputReport, type OutgoingEvent } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, readDeployment, upgradeJob } from '../../orchestrator/index.js';
 import { sqlDir } from '../../orchestrator/sql-template.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
+import { sendEvents, sentinel } from '../support/debs-halves.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
@@ -29,24 +30,7 @@ afterAll(async () => {
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
 });
 
-async function send(batch: OutgoingEvent[]): Promise<void> {
-  const transport = new KafkaTransport({ bootstrapServers: base.kafka.bootstrapServers, ...topics });
-  try {
-    for (let i = 0; i < batch.length; i += 1000) await transport.send(batch.slice(i, i + 1000));
-  } finally {
-    await transport.close();
-  }
-}
-
-/** A trip a day later: its watermark closes every window of the sample. */
-function sentinel(): OutgoingEvent[] {
-  const key = 'SENTINEL_SENTINEL_DEBS';
-  const ride = { medallion: 'SENTINEL', hackLicense: 'SENTINEL', vendorId: 'DEBS', pickupTime: '2013-01-02T00:00:00Z', dropoffTime: '2013-01-02T00:01:00Z', rateCode: 1, storeAndForwardFlag: 'N', passengerCount: 1, tripTimeInSeconds: 60, tripDistanceInMiles: 1, pickupLon: -73.98, pickupLat: 40.76, dropoffLon: -73.98, dropoffLat: 40.76 };
-  return [
-    { stream: 'ride', time: 0, key, value: JSON.stringify(ride) },
-    { stream: 'fare', time: 0, key, value: 'SENTINEL,SENTINEL,DEBS,2013-01-02 00:00:00,CSH,5,0,0.5,0,0,5.5' },
-  ];
-}
+const send = (batch: OutgoingEvent[]) => sendEvents(base.kafka.bootstrapServers, topics, batch);
 
 it('upgrades from a savepoint without losing or doubling anything, and refuses a state-incompatible upgrade', async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'tipstream-upgrade-'));
