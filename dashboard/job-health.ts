@@ -6,9 +6,12 @@ import type { ResolvedConfig } from '../common/config.js';
 import { describeError } from '../common/errors.js';
 import { collectJobMetrics, FlinkRestClient, readDeployment, type JobMetrics } from '../orchestrator/index.js';
 
+/** How long one poll of the job's figures may take before the strip says Flink does not answer. */
+const POLL_DEADLINE_MS = 10_000;
+
 export interface JobHealth {
-  /** `no-job`: nothing deployed from here yet; `lost`: Flink answers but no longer knows the recorded job; `down`: Flink did not answer. */
-  status: 'up' | 'down' | 'no-job' | 'lost';
+  /** `no-job`: nothing deployed from here yet; `lost`: Flink answers but no longer knows the recorded job; `down`: Flink did not answer; `pending`: not polled yet. */
+  status: 'up' | 'down' | 'no-job' | 'lost' | 'pending';
   flinkUrl: string;
   checkedAt: string;
   error?: string;
@@ -28,15 +31,16 @@ export class JobHealthMonitor extends EventEmitter<{ health: [JobHealth] }> {
   constructor(private readonly config: ResolvedConfig, private readonly pollIntervalMs: number) {
     super();
     this.flink = new FlinkRestClient(config.flink.restUrl);
-    this.latest = { status: 'down', flinkUrl: config.flink.restUrl, checkedAt: new Date(0).toISOString(), error: 'not polled yet', eventsInPerSecond: null, metrics: null };
+    this.latest = { status: 'pending', flinkUrl: config.flink.restUrl, checkedAt: new Date(0).toISOString(), eventsInPerSecond: null, metrics: null };
   }
 
   get health(): JobHealth {
     return this.latest;
   }
 
-  async start(): Promise<void> {
-    await this.poll();
+  /** Polls now and then on every interval; never waits for Flink, which may hang while its JobManager restarts. */
+  start(): void {
+    void this.poll();
     this.timer = setInterval(() => void this.poll(), this.pollIntervalMs);
   }
 
@@ -54,22 +58,32 @@ export class JobHealthMonitor extends EventEmitter<{ health: [JobHealth] }> {
     const checkedAt = new Date().toISOString();
     const base = { flinkUrl: this.config.flink.restUrl, checkedAt };
     let next: JobHealth;
+    let timer: NodeJS.Timeout | undefined;
+    // A poll is a dozen requests; with Flink accepting connections but not answering, each would
+    // wait out the client's timeout, and the strip would say nothing for minutes.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Flink did not answer within ${POLL_DEADLINE_MS / 1000} s`)), POLL_DEADLINE_MS);
+    });
     try {
-      const deployment = await readDeployment(this.config);
-      if (!deployment) {
-        next = { ...base, status: 'no-job', eventsInPerSecond: null, metrics: null };
-      } else if (!(await this.flink.knowsJob(deployment.jobId))) {
-        next = { ...base, status: 'lost', error: `the recorded job ${deployment.jobId} is not on the cluster (a restarted JobManager forgets its jobs: \`tipstream deploy --resume\`)`, eventsInPerSecond: null, metrics: this.latest.metrics };
-      } else {
-        const metrics = await collectJobMetrics(this.flink, deployment.jobId);
-        next = { ...base, status: 'up', eventsInPerSecond: this.rate(metrics), metrics };
-      }
+      next = await Promise.race([this.readJob(base), deadline]);
     } catch (err) {
       this.previousRead = undefined;
       next = { ...base, status: 'down', error: describeError(err), eventsInPerSecond: null, metrics: this.latest.metrics };
     }
+    clearTimeout(timer);
     this.latest = next;
     this.emit('health', next);
+  }
+
+  private async readJob(base: { flinkUrl: string; checkedAt: string }): Promise<JobHealth> {
+    const deployment = await readDeployment(this.config);
+    if (!deployment) return { ...base, status: 'no-job', eventsInPerSecond: null, metrics: null };
+    if (!(await this.flink.knowsJob(deployment.jobId))) {
+      const error = `the recorded job ${deployment.jobId} is not on the cluster (a restarted JobManager forgets its jobs: \`tipstream deploy --resume\`)`;
+      return { ...base, status: 'lost', error, eventsInPerSecond: null, metrics: this.latest.metrics };
+    }
+    const metrics = await collectJobMetrics(this.flink, deployment.jobId);
+    return { ...base, status: 'up', eventsInPerSecond: this.rate(metrics), metrics };
   }
 
   private rate(metrics: JobMetrics): number | null {

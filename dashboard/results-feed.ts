@@ -21,7 +21,8 @@ export interface WindowSummary {
 }
 
 export interface CassandraStatus {
-  status: 'up' | 'down';
+  /** `pending`: not read yet. */
+  status: 'up' | 'down' | 'pending';
   target: string;
   checkedAt: string;
   error?: string;
@@ -47,15 +48,14 @@ export class ResultsFeed extends EventEmitter<ResultsFeedEvents> {
 
   constructor(private readonly config: ResolvedConfig, private readonly pollIntervalMs: number) {
     super();
-    this.lastStatus = { status: 'down', target: `${config.cassandra.contactPoints.join(',')}:${config.cassandra.port}`, checkedAt: new Date(0).toISOString(), error: 'not read yet' };
+    this.lastStatus = { status: 'down', target: `${config.cassandra.contactPoints.join(',')}:${config.cassandra.port}`, checkedAt: new Date(0).toISOString() };
   }
 
   get status(): CassandraStatus {
     return this.lastStatus;
   }
 
-  /** Every window end read so far, oldest first. */
-  windowList(): WindowSummary[] {
+  private knownWindows(): WindowSummary[] {
     return [...this.windows.values()].sort((a, b) => a.windowEnd.localeCompare(b.windowEnd));
   }
 
@@ -66,10 +66,18 @@ export class ResultsFeed extends EventEmitter<ResultsFeedEvents> {
     return rows.filter((r) => r.windowEnd === windowEnd.toISOString());
   }
 
-  /** Reads once (so the window list is there before the first request), then on every interval. */
-  async start(): Promise<void> {
-    await this.poll();
+  private firstRead: Promise<void> | undefined;
+
+  /** Reads now and then on every interval, without waiting: the server answers while Cassandra is away. */
+  start(): void {
+    this.firstRead = this.poll();
     this.timer = setInterval(() => void this.poll(), this.pollIntervalMs);
+  }
+
+  /** Every window end read so far, oldest first, once the first read has been tried (the driver's timeouts bound it). */
+  async windowList(): Promise<WindowSummary[]> {
+    await this.firstRead;
+    return this.knownWindows();
   }
 
   async stop(): Promise<void> {
@@ -88,7 +96,7 @@ export class ResultsFeed extends EventEmitter<ResultsFeedEvents> {
   private async readNew(): Promise<void> {
     try {
       const table = await this.open();
-      const recent = this.windowList().slice(-RECENT_WINDOWS)[0];
+      const recent = this.knownWindows().slice(-RECENT_WINDOWS)[0];
       const since = this.loadedAll && recent ? new Date(Date.parse(recent.windowEnd) - 1) : undefined;
       const rows = await table.read(since ? { since } : {});
       const byWindow = new Map<string, WindowResult[]>();
@@ -107,12 +115,16 @@ export class ResultsFeed extends EventEmitter<ResultsFeedEvents> {
           if (this.loadedAll) this.emit('window', windowEnd, windowRows);
         }
       }
-      const keep = new Set(this.windowList().slice(-RECENT_WINDOWS).map((w) => w.windowEnd));
+      const keep = new Set(this.knownWindows().slice(-RECENT_WINDOWS).map((w) => w.windowEnd));
       for (const windowEnd of this.signatures.keys()) if (!keep.has(windowEnd)) this.signatures.delete(windowEnd);
       this.loadedAll = true;
       this.setStatus({ status: 'up', target: table.target, checkedAt: new Date().toISOString() });
     } catch (err) {
-      // The driver reconnects by itself once connected; a table that never opened is opened again next poll.
+      // A fresh connection next poll: the driver's own reconnection was seen to stay down for
+      // over a minute after Cassandra came back behind the same address.
+      const broken = this.table;
+      this.table = undefined;
+      void broken?.close().catch(() => undefined);
       this.setStatus({ status: 'down', target: this.lastStatus.target, checkedAt: new Date().toISOString(), error: describeError(err) });
     }
   }

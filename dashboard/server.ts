@@ -69,7 +69,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Started
   const neighborhoodsJson = JSON.stringify(neighborhoods);
   const feed = new ResultsFeed(config, pollIntervalMs);
   const health = new JobHealthMonitor(config, HEALTH_INTERVAL_MS);
-  await Promise.all([feed.start(), health.start()]);
+  feed.start();
+  health.start();
 
   // Event streams never end by themselves: closing the server must cut them.
   const app = Fastify({ logger: false, forceCloseConnections: true });
@@ -87,9 +88,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Started
   });
   app.get('/api/settings', () => ({ minRides: config.dashboard.minRides, pollIntervalMs }));
   app.get('/api/neighborhoods.geojson', (_request, reply) => reply.type('application/geo+json').send(neighborhoodsJson));
-  app.get('/api/windows', (request) => {
+  app.get('/api/windows', async (request) => {
     parseQuery(z.strictObject({}), request);
-    return { cassandra: feed.status, windows: feed.windowList() };
+    const windows = await feed.windowList();
+    return { cassandra: feed.status, windows };
   });
   app.get('/api/results', async (request) => {
     const { windowEnd } = parseQuery(z.strictObject({ windowEnd: isoTime }), request);

@@ -173,8 +173,10 @@ function renderHealth() {
     add('waiting for health…');
   } else {
     const c = h.cassandra;
-    add(c.status === 'up' ? `Cassandra up` : `Cassandra unreachable (${c.error}): showing the last data`, c.status === 'up' ? '' : 'down');
+    if (c.status === 'pending') add('reading Cassandra…');
+    else add(c.status === 'up' ? 'Cassandra up' : `Cassandra unreachable (${c.error}): showing the last data`, c.status === 'up' ? '' : 'down');
     const job = h.job;
+    if (job.status === 'pending') add('asking Flink…');
     if (job.status === 'no-job') add('no job deployed', 'down');
     if (job.status === 'lost') add(job.error, 'down');
     if (job.status === 'down') {

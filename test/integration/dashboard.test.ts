@@ -14,6 +14,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig, projectRoot, type ResolvedConfig } from '../../common/config.js';
 import { ResultsTable, type WindowResult } from '../../orchestrator/index.js';
 import { uniqueName } from '../support/kafka.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -64,6 +65,8 @@ const window3 = [result(W3, 'Midtown', 22, 0.88), result(W3, 'SoHo', 8, 1.2), re
 
 let table: ResultsTable;
 let dashboard: { url: string; process: ChildProcess } | undefined;
+let dashboardBehindProxy: { url: string; process: ChildProcess } | undefined;
+let proxy: TcpProxy | undefined;
 let context: BrowserContext | undefined;
 let userDataDir: string | undefined;
 
@@ -78,10 +81,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  if (dashboard?.process.exitCode === null) {
-    dashboard.process.kill('SIGTERM');
-    await once(dashboard.process, 'exit');
+  for (const started of [dashboard, dashboardBehindProxy]) {
+    if (started?.process.exitCode !== null) continue;
+    started.process.kill('SIGTERM');
+    await once(started.process, 'exit');
   }
+  await proxy?.down();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await table?.close();
   const client = new cassandra.Client({ contactPoints: base.cassandra.contactPoints, localDataCenter: base.cassandra.localDataCenter, protocolOptions: { port: base.cassandra.port } });
@@ -94,18 +99,23 @@ afterAll(async () => {
  * in-process: @fastify/static's ES-module dependencies cannot be required under jest's VM modules
  * on Node 22.
  */
-async function startDashboardCommand(): Promise<{ url: string; process: ChildProcess }> {
+async function startDashboardCommand(env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; process: ChildProcess }> {
   const probe = createServer().listen(0, '127.0.0.1');
   await once(probe, 'listening');
   const { port } = probe.address() as AddressInfo;
   await new Promise((done) => probe.close(done));
   const child = spawn(process.execPath, ['bin/tipstream.js', 'dashboard', '--port', String(port), '--keyspace', keyspace, '--where', 'City=New York'], {
     cwd: projectRoot,
+    env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`tipstream dashboard did not start within 120 s:\n${stderr}`)), 120_000);
+    const deadline = setTimeout(() => {
+      // A child left running would keep jest alive after the failure.
+      child.kill('SIGTERM');
+      reject(new Error(`tipstream dashboard did not start within 120 s:\n${stderr}`));
+    }, 120_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const match = /dashboard: (http:\/\/\S+?)\/ /.exec(stderr);
@@ -240,4 +250,33 @@ it('answers a bad query parameter with a 400 that names it', async () => {
   expect(await page.json()).toMatchObject({ parameter: 'minRides' });
   const rows = (await (await fetch(`${dashboard!.url}/api/results?windowEnd=${W2}`)).json()) as { rows: WindowResult[] };
   expect(rows.rows.map((r) => r.neighborhood).sort()).toEqual(window2.map((r) => r.neighborhood).sort());
+});
+
+it('keeps the last map and says so while Cassandra is unreachable, and recovers', async () => {
+  proxy = new TcpProxy({ host: base.cassandra.contactPoints[0]!, port: base.cassandra.port });
+  await proxy.up();
+  dashboardBehindProxy = await startDashboardCommand({ ...process.env, TIPSTREAM_CASSANDRA_PORT: String(proxy.port) });
+  const page = await context!.newPage();
+  const consoleErrors: string[] = [];
+  page.on('pageerror', (err) => consoleErrors.push(err.message));
+  await page.goto(`${dashboardBehindProxy.url}/`);
+  await page.waitForFunction((w3) => {
+    const t = (window as unknown as { tipstream?: { map: MapLike; state: { shown: string } } }).tipstream;
+    return t !== undefined && t.state.shown === w3 && t.map.loaded();
+  }, W3);
+  const healthText = () => page.evaluate(() => document.getElementById('health')?.textContent ?? '');
+  await page.waitForFunction(() => document.getElementById('health')?.textContent?.includes('Cassandra up'));
+
+  await proxy.down();
+  await page.waitForFunction(() => document.getElementById('health')?.textContent?.includes('Cassandra unreachable'), undefined, { timeout: 30_000 });
+  expect(await healthText()).toMatch(/Cassandra unreachable \(.+\): showing the last data/);
+  // The last window stays on the map and in the list.
+  const fill = await page.evaluate(() => (window as unknown as { tipstream: { map: MapLike } }).tipstream.map.getFeatureState({ source: 'neighborhoods', id: 'Chelsea' }).fill);
+  expect(fill).toBe(TOP_COLOUR);
+  expect(await page.locator('#top li').first().getAttribute('data-neighborhood')).toBe('Chelsea');
+
+  await proxy.up();
+  await page.waitForFunction(() => document.getElementById('health')?.textContent?.includes('Cassandra up'), undefined, { timeout: 60_000 });
+  expect(consoleErrors).toEqual([]);
+  await page.close();
 });
