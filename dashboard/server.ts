@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ResolvedConfig } from '../common/config.js';
+import { describeSetting, type ResolvedConfig } from '../common/config.js';
 import { parseDurationMs } from '../common/duration.js';
-import { describeError } from '../common/errors.js';
+import { describeError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { JobHealthMonitor } from './job-health.js';
 import { loadNeighborhoodGeoJson } from './neighborhoods.js';
@@ -20,6 +20,8 @@ const publicDir = resolve(dirname(fileURLToPath(import.meta.url)), 'public');
 // Served as files from node_modules: maplibre-gl.mjs finds its worker beside itself (import.meta.url).
 const maplibreDir = resolve(dirname(createRequire(import.meta.url).resolve('maplibre-gl/package.json')), 'dist');
 
+/** Each poll is a read of the table: faster would load Cassandra (or Cosmos DB's request units) for nothing a person sees. */
+const MIN_POLL_INTERVAL_MS = 100;
 /** Health is read from Flink this often for all browsers together. */
 const HEALTH_INTERVAL_MS = 2_000;
 /** A comment line this often keeps proxies and the browser from closing an idle event stream. */
@@ -61,7 +63,10 @@ const minRides = z.coerce.number().int('a whole number of rides').min(1).max(1_0
 
 export async function startDashboard(options: DashboardOptions): Promise<StartedDashboard> {
   const { config } = options;
-  const pollIntervalMs = parseDurationMs(config.dashboard.pollInterval, 'dashboard.pollInterval');
+  const pollIntervalMs = parseDurationMs(config.dashboard.pollInterval, describeSetting(config, 'dashboard.pollInterval'));
+  if (pollIntervalMs < MIN_POLL_INTERVAL_MS) {
+    throw new UserError('TIPSTREAM_USAGE', `${describeSetting(config, 'dashboard.pollInterval')} must be at least ${MIN_POLL_INTERVAL_MS} ms, got '${config.dashboard.pollInterval}'`);
+  }
   const neighborhoods = await loadNeighborhoodGeoJson(config.udf.boundaries, {
     nameField: config.udf.nameField,
     ...(config.udf.where ? { where: config.udf.where } : {}),
