@@ -236,7 +236,6 @@ const [settings, neighborhoods, stored] = await Promise.all([
 const fromQuery = new URLSearchParams(location.search).get('minRides');
 state.minRides = fromQuery === null ? settings.minRides : Number(fromQuery);
 state.windows = stored.windows;
-state.health = null;
 
 const map = new maplibregl.Map({
   container: 'map',
