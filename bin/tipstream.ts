@@ -1,5 +1,6 @@
 // The `tipstream` command: one executable, one subcommand per component.
 import { Command } from 'commander';
+import { registerDashboardCommand } from '../dashboard/index.js';
 import { registerGenerateCommand, registerHeartbeatCommand } from '../generator/index.js';
 import { registerOrchestratorCommands } from '../orchestrator/index.js';
 import { registerStackCommands } from '../stack/index.js';
@@ -16,5 +17,6 @@ registerOrchestratorCommands(program);
 registerUdfCommands(program);
 registerGenerateCommand(program);
 registerHeartbeatCommand(program);
+registerDashboardCommand(program);
 
 await program.parseAsync(process.argv);

@@ -100,6 +100,14 @@ export const configSchema = z.strictObject({
   metrics: z.strictObject({
     port: port,
   }),
+  /** `tipstream dashboard`: the live map (issue #15). */
+  dashboard: z.strictObject({
+    port: port,
+    /** Neighborhoods with fewer rides in a window are greyed out: too few trips to rank. */
+    minRides: z.coerce.number().int().min(1).max(1_000_000),
+    /** How often the dashboard reads new window results from Cassandra (each read costs request units on Cosmos DB). */
+    pollInterval: z.string().min(1),
+  }),
   /** The Flink job (issue #5): values are validated again where they enter SQL. */
   job: z.strictObject({
     windowSize: z.string().min(1),
@@ -184,6 +192,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       nameField: 'Name',
     },
     metrics: { port: 9464 },
+    dashboard: { port: 8095, minRides: 5, pollInterval: '1 s' },
     job: {
       windowSize: '1 hour',
       rideWatermarkDelay: '3 minutes',
