@@ -30,11 +30,14 @@ afterAll(async () => {
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
 });
 
-/** A job metric once Flink has it from every subtask (unknown, null, until then; at most 60 s). */
-async function known(read: () => Promise<number | null>): Promise<number | null> {
+/**
+ * A job count once it has reached `wanted`, or its last value after 60 s: Flink reports it
+ * unknown (null) until fetched from every subtask, and the join's count trails the sources'.
+ */
+async function settled(read: () => Promise<number | null>, wanted: number): Promise<number | null> {
   const deadline = Date.now() + 60_000;
   let value = await read();
-  while (value === null && Date.now() < deadline) {
+  while (value !== wanted && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
     value = await read();
   }
@@ -73,8 +76,8 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   // there would be missing from the results). A 2 s idle timeout failed the first on a cold stack:
   // one source went idle while still starting, the other's watermark ran ahead, and the join
   // silently dropped most of the late starter's trips.
-  expect(await known(() => collectJobMetrics(flink, first.jobId).then((m) => m.tripsJoined))).toBe(firstHalfRides);
-  expect(await known(() => collectJobMetrics(flink, first.jobId).then((m) => m.lateRecordsDropped))).toBe(0);
+  expect(await settled(() => collectJobMetrics(flink, first.jobId).then((m) => m.tripsJoined), firstHalfRides)).toBe(firstHalfRides);
+  expect(await settled(() => collectJobMetrics(flink, first.jobId).then((m) => m.lateRecordsDropped), 0)).toBe(0);
 
   // A compatible change: a longer udf-service timeout.
   const upgradedConfig = loadConfig({ overrides: { ...overrides, job: { ...overrides.job, udfRequestTimeoutSeconds: 12 } } });
@@ -87,7 +90,7 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   await send([...all.slice(half), ...sentinel()]);
   const expected = expectedStats(readDebs(samples.debs), 60_000, service.index);
   const stats = (await readMessages(config.kafka.bootstrapServers, topics.statsTopic, expected.length, 120_000, 8_000)).map((m) => JSON.parse(m.value) as StatsRow);
-  expect(await known(() => collectJobMetrics(flink, upgraded.deployment.jobId).then((m) => m.lateRecordsDropped))).toBe(0);
+  expect(await settled(() => collectJobMetrics(flink, upgraded.deployment.jobId).then((m) => m.lateRecordsDropped), 0)).toBe(0);
   expectSameStats(stats, expected);
 
   // An incompatible change: the window aggregation (state) is gone from the new SQL.
