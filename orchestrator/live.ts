@@ -114,7 +114,10 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   let wallStart: number | undefined;
   const clock = () => clockStart + (Date.now() - (wallStart ?? Date.now())) * options.speedup;
 
-  const jobConfig = { ...config, job: { ...config.job, consumerGroup: name } };
+  // Heartbeats keep every partition moving, so no partition needs to be declared idle here; a
+  // short idle timeout only invites the race where a source slow to start (a job just restored,
+  // a busy machine) is skipped and the other stream's watermark runs ahead of its trips.
+  const jobConfig = { ...config, job: { ...config.job, consumerGroup: name, idleTimeout: '5 min' } };
   const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(previous ? { savepoint: previous.savepoint } : {}) }, createProgress(false));
   const flink = new FlinkRestClient(config.flink.restUrl);
   let jobId = deployment.jobId;
