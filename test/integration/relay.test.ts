@@ -2,7 +2,7 @@
 // without loss, and a Cassandra or Kafka outage is retried through and caught up.
 import { Registry } from 'prom-client';
 import { spawn } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { ensureTopics, ResultsTable, runRelay, type WindowResult } from '../../orchestrator/index.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { startSecureKafka } from '../../stack/secure-kafka.js';
 import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
 
@@ -141,35 +142,12 @@ it('resumes after being killed mid-way: the final table equals an uninterrupted 
   expectTableEquals(await tableRows(config), rows);
 });
 
-/** A TCP proxy in front of Cassandra that can be taken down and brought back. */
-class Outage {
-  private server: Server | undefined;
-  private sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(base.cassandra.port, base.cassandra.contactPoints[0]);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
+/** A proxy in front of Cassandra that can be taken down and brought back. */
+const cassandraOutage = () => new TcpProxy({ host: base.cassandra.contactPoints[0]!, port: base.cassandra.port });
 
 it('waits out a Cassandra outage within its retry budget, then writes everything', async () => {
   // The relay reaches Cassandra through a proxy that is down when it starts and comes back 6 s later.
-  const proxy = new Outage();
+  const proxy = cassandraOutage();
   await proxy.up();
   await proxy.down();
   const { config, topic } = await setup({ cassandra: { port: proxy.port }, relay: { consumerGroup: uniqueName('relay-outage'), retryBudgetSeconds: 120 } });
@@ -187,7 +165,7 @@ it('waits out a Cassandra outage within its retry budget, then writes everything
 });
 
 it('gives up with a clear error, committing nothing, when Cassandra stays away past the budget', async () => {
-  const proxy = new Outage();
+  const proxy = cassandraOutage();
   await proxy.up();
   await proxy.down();
   const { config, topic } = await setup({ cassandra: { port: proxy.port }, relay: { consumerGroup: uniqueName('relay-gone'), retryBudgetSeconds: 5 } });
