@@ -82,5 +82,9 @@ export function sessionProperties(config: ResolvedConfig, jobName: string): Reco
     // The lookup connector's own timeout stays below this, or timed-out calls back up the queue.
     'table.exec.async-lookup.timeout': `${Math.max(60, config.job.udfRequestTimeoutSeconds * 4)} s`,
     'table.local-time-zone': 'UTC',
+    // The views the statement set reads more than once (the parsed streams, the join's output)
+    // are planned once and shared: without it each sink gets its own copy of the parse and of the
+    // interval join, each reading every record.
+    'table.optimizer.reuse-optimize-block-with-digest-enabled': 'true',
   };
 }

@@ -8,16 +8,14 @@
 CREATE TEMPORARY VIEW ride_parsed AS
 SELECT
   s.payload, s.kafkaPartition, s.kafkaOffset, s.eventTime,
-  r.medallion, r.hackLicense, r.vendorId, r.tripDistanceInMiles,
-  r.pickupLon, r.pickupLat, r.dropoffLon, r.dropoffLat,
-  r.malformedReason
-FROM ride_source AS s,
-  LATERAL TABLE(PARSE_RIDE(s.payload, s.eventTime)) AS r;
+  s.r.medallion, s.r.hackLicense, s.r.vendorId, s.r.tripDistanceInMiles,
+  s.r.pickupLon, s.r.pickupLat, s.r.dropoffLon, s.r.dropoffLat,
+  s.r.malformedReason
+FROM (SELECT *, PARSE_RIDE(payload, eventTime) AS r FROM ride_source) AS s;
 
 CREATE TEMPORARY VIEW fare_parsed AS
 SELECT
   s.payload, s.kafkaPartition, s.kafkaOffset, s.eventTime,
-  f.medallion, f.hackLicense, f.vendorId, f.fareAmount, f.tipAmount,
-  f.malformedReason
-FROM fare_source AS s,
-  LATERAL TABLE(PARSE_FARE(s.payload, s.eventTime)) AS f;
+  s.f.medallion, s.f.hackLicense, s.f.vendorId, s.f.fareAmount, s.f.tipAmount,
+  s.f.malformedReason
+FROM (SELECT *, PARSE_FARE(payload, eventTime) AS f FROM fare_source) AS s;

@@ -19,8 +19,11 @@ CREATE TEMPORARY TABLE neighborhoods (
   'gid.connector.http.source.lookup.request.timeout' = ${UDF_REQUEST_TIMEOUT}
 );
 
--- Two sink tables on the one dead-letter topic: each is its own operator in Flink, so its record
--- count is exactly the malformed rides (or fares) count that `tipstream metrics` reports.
+-- Five sink tables on the one dead-letter topic: each is its own operator in Flink, so its record
+-- count is exactly one of the counts `tipstream metrics` reports (orchestrator/job-metrics.ts finds
+-- them by these names): malformed rides and fares, rides and fares the join could not pair, and
+-- joined trips that arrived behind the window's watermark. Together with the windows they account
+-- for every record the job reads.
 CREATE TEMPORARY TABLE dead_letter_rides (
   payload STRING,
   `stream` STRING,
@@ -37,21 +40,10 @@ CREATE TEMPORARY TABLE dead_letter_rides (
   'format' = 'json'
 );
 
-CREATE TEMPORARY TABLE dead_letter_fares (
-  payload STRING,
-  `stream` STRING,
-  reason STRING,
-  sourcePartition INT,
-  sourceOffset BIGINT,
-  seenAt STRING
-) WITH (
-  'connector' = 'kafka',
-  'topic' = ${DEAD_LETTER_TOPIC},
-  'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
-  ${KAFKA_SECURITY}
-  ${DEAD_LETTER_SINK}
-  'format' = 'json'
-);
+CREATE TEMPORARY TABLE dead_letter_fares LIKE dead_letter_rides;
+CREATE TEMPORARY TABLE unjoined_rides LIKE dead_letter_rides;
+CREATE TEMPORARY TABLE unjoined_fares LIKE dead_letter_rides;
+CREATE TEMPORARY TABLE late_trips LIKE dead_letter_rides;
 
 CREATE TEMPORARY TABLE neighborhood_stats (
   windowStart STRING,

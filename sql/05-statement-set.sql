@@ -1,5 +1,5 @@
--- One statement set, so the job reads each topic once: two dead-letter branches (their sinks'
--- record counts are the malformed_rides and malformed_fares metrics) and the window results.
+-- One statement set, so the job reads each topic once: five dead-letter branches (their sinks'
+-- record counts are the metrics of the same names) and the window results.
 
 EXECUTE STATEMENT SET
 BEGIN
@@ -13,6 +13,23 @@ INSERT INTO dead_letter_fares
 SELECT payload, 'fare', malformedReason, kafkaPartition, kafkaOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM fare_parsed
 WHERE malformedReason IS NOT NULL;
+
+INSERT INTO unjoined_rides
+SELECT ridePayload, 'ride', CASE WHEN rideLate THEN 'late for join' ELSE 'no fare in the join interval' END,
+  ridePartition, rideOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+FROM join_output
+WHERE fareMedallion IS NULL;
+
+INSERT INTO unjoined_fares
+SELECT farePayload, 'fare', CASE WHEN fareLate THEN 'late for join' ELSE 'no ride in the join interval' END,
+  farePartition, fareOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+FROM join_output
+WHERE medallion IS NULL;
+
+INSERT INTO late_trips
+SELECT ridePayload, 'ride', 'late for window', ridePartition, rideOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+FROM joined_trips
+WHERE lateForWindow;
 
 INSERT INTO neighborhood_stats
 SELECT

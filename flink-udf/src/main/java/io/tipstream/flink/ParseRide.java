@@ -6,7 +6,7 @@ import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.data.TimestampData;
-import org.apache.flink.table.functions.TableFunction;
+import org.apache.flink.table.functions.ScalarFunction;
 
 /**
  * {@code LATERAL TABLE(PARSE_RIDE(payload, eventTime))}: one row per ride, its fields and
@@ -20,16 +20,25 @@ import org.apache.flink.table.functions.TableFunction;
         value = "ROW<medallion STRING, hackLicense STRING, vendorId STRING, tripDistanceInMiles DOUBLE, "
             + "pickupLon STRING, pickupLat STRING, dropoffLon STRING, dropoffLat STRING, malformedReason STRING>",
         bridgedTo = RowData.class))
-public final class ParseRide extends TableFunction<RowData> {
-  public void eval(
+public final class ParseRide extends ScalarFunction {
+  /**
+   * Declared non-deterministic so that the planner keeps the one call per row: it inlines a
+   * deterministic call into every expression that reads a field of its result.
+   */
+  @Override
+  public boolean isDeterministic() {
+    return false;
+  }
+
+  public RowData eval(
       @DataTypeHint(value = "STRING", bridgedTo = StringData.class) StringData payload,
       @DataTypeHint(value = "TIMESTAMP(3)", bridgedTo = TimestampData.class) TimestampData eventTime) {
     RideParser.Ride ride = RideParser.parse(payload == null ? null : payload.toString(), eventTime == null ? 0 : eventTime.getMillisecond());
-    collect(GenericRowData.of(
+    return GenericRowData.of(
         text(ride.medallion()), text(ride.hackLicense()), text(ride.vendorId()),
         ride.malformedReason() == null ? ride.tripDistanceInMiles() : null,
         text(ride.pickupLon()), text(ride.pickupLat()), text(ride.dropoffLon()), text(ride.dropoffLat()),
-        text(ride.malformedReason())));
+        text(ride.malformedReason()));
   }
 
   static StringData text(String value) {
