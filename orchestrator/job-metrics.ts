@@ -21,6 +21,11 @@ export interface JobMetrics {
   faresRead: number | null;
   /** Rides that met their fare in the interval join (each becomes one trip in a window); null when the job no longer runs. */
   tripsJoined: number | null;
+  /** Good rides and fares that met no partner in the join (late for it, or their partner never came), in the dead letters. */
+  unjoinedRides: number | null;
+  unjoinedFares: number | null;
+  /** Joined trips whose window had already closed, in the dead letters as 'late for window'. */
+  lateTrips: number | null;
   /** Records dropped by the window for arriving behind the watermark; null when the job no longer runs. */
   lateRecordsDropped: number | null;
   checkpointsCompleted: number;
@@ -75,11 +80,11 @@ async function lateRecordsDropped(flink: MetricsSource, job: JobDetails): Promis
 }
 
 /**
- * Trips out of the interval join. Flink's SQL interval join drops a row that arrives behind the
- * watermark without counting it, so `ridesRead - malformedRides - tripsJoined` (rides without a fare,
- * or dropped) is the number to watch.
+ * Rows out of the interval join: joined trips, plus (a full outer join since no-silent-loss) the
+ * rides and fares that met no partner. A job from before that has no unjoined sinks, and its join
+ * puts out trips only.
  */
-async function tripsJoined(flink: MetricsSource, job: JobDetails): Promise<number | null> {
+async function joinOutput(flink: MetricsSource, job: JobDetails): Promise<number | null> {
   if (job.state !== 'RUNNING') return null;
   const vertex = job.vertices.find((v) => /(^|-> )IntervalJoin\[\d+\]/.test(v.name));
   if (!vertex) return null;
@@ -99,6 +104,13 @@ async function windowWatermark(flink: MetricsSource, job: JobDetails): Promise<n
   return Math.min(...(marks as number[]));
 }
 
+/** Joined trips: the join's output less the rides and fares that left it alone (none in a job without those sinks). */
+function tripsJoined(joinOut: number | null, unjoinedRides: number | null, unjoinedFares: number | null): number | null {
+  if (joinOut === null) return null;
+  if (unjoinedRides === null || unjoinedFares === null) return joinOut;
+  return joinOut - unjoinedRides - unjoinedFares;
+}
+
 export async function collectJobMetrics(flink: MetricsSource, jobId: string, now: () => number = Date.now): Promise<JobMetrics> {
   const job = await flink.job(jobId);
   const watermark = await windowWatermark(flink, job).catch((err: unknown) => {
@@ -111,6 +123,12 @@ export async function collectJobMetrics(flink: MetricsSource, jobId: string, now
     if (!metrics) return null;
     return metrics[`${field}-complete`] === false ? null : metrics[field];
   };
+  const joined = await joinOutput(flink, job).catch((err: unknown) => {
+    log.warn({ err }, 'join counts unavailable');
+    return null;
+  });
+  const unjoinedRides = read('unjoined_rides', 'sink', 'read-records');
+  const unjoinedFares = read('unjoined_fares', 'sink', 'read-records');
   return {
     jobId,
     state: job.state,
@@ -119,10 +137,10 @@ export async function collectJobMetrics(flink: MetricsSource, jobId: string, now
     malformedFares: read('dead_letter_fares', 'sink', 'read-records'),
     ridesRead: read('ride_source', 'source', 'write-records'),
     faresRead: read('fare_source', 'source', 'write-records'),
-    tripsJoined: await tripsJoined(flink, job).catch((err: unknown) => {
-      log.warn({ err }, 'join counts unavailable');
-      return null;
-    }),
+    tripsJoined: tripsJoined(joined, unjoinedRides, unjoinedFares),
+    unjoinedRides,
+    unjoinedFares,
+    lateTrips: read('late_trips', 'sink', 'read-records'),
     lateRecordsDropped: await lateRecordsDropped(flink, job).catch((err: unknown) => {
       log.warn({ err }, 'late-record counts unavailable');
       return null;
@@ -157,6 +175,8 @@ export function jobMetricsGauges(registry: Registry) {
     malformedFares: once('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
     recordsRead: gauge('tipstream_source_records_total', 'Records read per source (absent until Flink has the count)', ['stream']),
     joined: once('tipstream_trips_joined_total', 'Rides that met their fare in the interval join'),
+    unjoined: new Gauge({ name: 'tipstream_unjoined_records_total', help: 'Good rides and fares that met no partner in the join, sent to the dead-letter topic', labelNames: ['stream'], registers: [registry] }),
+    lateTrips: once('tipstream_late_trips_total', "Joined trips whose window had closed, sent to the dead-letter topic as 'late for window'"),
     late: once('tipstream_late_records_dropped_total', 'Records dropped by the window for arriving late'),
     checkpoints: gauge('tipstream_checkpoints_total', 'Checkpoints by outcome', ['outcome']),
     checkpointDuration: once('tipstream_last_checkpoint_duration_seconds', 'End-to-end duration of the latest completed checkpoint'),
@@ -173,6 +193,9 @@ export function jobMetricsGauges(registry: Registry) {
       if (m.ridesRead !== null) g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
       if (m.faresRead !== null) g.recordsRead.set({ stream: 'fare' }, m.faresRead);
       g.joined(m.tripsJoined);
+      if (m.unjoinedRides !== null) g.unjoined.set({ stream: 'ride' }, m.unjoinedRides);
+      if (m.unjoinedFares !== null) g.unjoined.set({ stream: 'fare' }, m.unjoinedFares);
+      g.lateTrips(m.lateTrips);
       g.late(m.lateRecordsDropped);
       g.checkpoints.set({ outcome: 'completed' }, m.checkpointsCompleted);
       g.checkpoints.set({ outcome: 'failed' }, m.checkpointsFailed);

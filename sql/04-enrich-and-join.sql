@@ -35,9 +35,11 @@ WHERE malformedReason IS NULL AND medallion <> 'tipstream-heartbeat';
 -- watermarks clean the join state. Both inputs come straight from Kafka, so neither lags the
 -- other; enriching rides before the join let the fares run ahead while rides waited on lookups,
 -- and rides arriving behind the fares' watermark found their fares already cleaned up.
--- A full outer join: a ride or fare that meets no partner (its partner never came, or one of
--- the two arrived after the other had left the join's state) comes out alone, with the other
--- side NULL, and goes to the dead-letter topic instead of vanishing.
+-- A full outer join: a ride or fare that meets no partner comes out alone, with the other side
+-- NULL, and goes to the dead-letter topic instead of vanishing. Its reason is 'late for join' when
+-- it was already behind its own stream's watermark when read; otherwise 'no fare (ride) met in
+-- the join': its partner never came, or came after the join's watermark had passed it (seen when
+-- one stream went idle longer than the idle timeout while the other went on).
 CREATE TEMPORARY VIEW join_output AS
 SELECT
   r.payload AS ridePayload, r.kafkaPartition AS ridePartition, r.kafkaOffset AS rideOffset,

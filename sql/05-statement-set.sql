@@ -15,13 +15,13 @@ FROM fare_parsed
 WHERE malformedReason IS NOT NULL;
 
 INSERT INTO unjoined_rides
-SELECT ridePayload, 'ride', CASE WHEN rideLate THEN 'late for join' ELSE 'no fare in the join interval' END,
+SELECT ridePayload, 'ride', CASE WHEN rideLate THEN 'late for join' ELSE 'no fare met in the join' END,
   ridePartition, rideOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM join_output
 WHERE fareMedallion IS NULL;
 
 INSERT INTO unjoined_fares
-SELECT farePayload, 'fare', CASE WHEN fareLate THEN 'late for join' ELSE 'no ride in the join interval' END,
+SELECT farePayload, 'fare', CASE WHEN fareLate THEN 'late for join' ELSE 'no ride met in the join' END,
   farePartition, fareOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM join_output
 WHERE medallion IS NULL;

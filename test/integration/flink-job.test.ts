@@ -41,7 +41,7 @@ function fare(medallion: string, pickupTime: string, fareAmount: number, tipAmou
   return { key: `${medallion}_H1_VTS`, value: `${medallion},H1,VTS,${pickupTime},CRD,${fareAmount},0.5,0.5,${tipAmount},0,${fareAmount + tipAmount + 1}` };
 }
 
-it('joins, enriches and windows good trips, and dead-letters every malformed record with its reason', async () => {
+it('joins, enriches and windows good trips, and dead-letters every malformed or unjoined record with its reason', async () => {
   const config = loadConfig({
     overrides: { stateDir: mkdtempSync(join(tmpdir(), 'tipstream-job-')), job: { udfLookupUrl: lookupUrl, windowSize: '1 hour', consumerGroup: uniqueName('job-test') } },
   });
@@ -59,7 +59,7 @@ it('joins, enriches and windows good trips, and dead-letters every malformed rec
       ride('M1', '2013-01-01T00:10:00Z', 40.76, 2),
       ride('M2', '2013-01-01T00:20:00.000Z', 40.76, 3),
       ride('M3', '2013-01-01T01:20:00+00:00', 40.7, 1), // the reference generator's offset form
-      ride('M4', '2013-01-01T01:30:00Z', 40.7, 1), // no fare: no row
+      ride('M4', '2013-01-01T01:30:00Z', 40.7, 1), // no fare: a dead letter, not a row
       // The reference generator's numeric identifiers.
       { key: '2013000001_2013000002_VTS', value: JSON.stringify({ ...JSON.parse(ride('M0', '2013-01-01T01:25:00Z', 40.7, 1).value), medallion: 2013000001, hackLicense: 2013000002 }) },
       { key: 'bad1', value: '{"medallion": "M9", broken' },
@@ -72,7 +72,7 @@ it('joins, enriches and windows good trips, and dead-letters every malformed rec
       fare('M2', '2013-01-01 00:20:00', 20, 3),
       // The reference generator's form: the CSV header line, a CRLF, then the record.
       { key: 'M3_H1_VTS', value: 'medallion, hack_license, vendor_id, pickup_datetime, payment_type, fare_amount, surcharge, mta_tax, tip_amount, tolls_amount, total_amount\r\nM3,H1,VTS,2013-01-01 01:20:00,CSH,5,0,0.5,0,0,5.5' },
-      fare('M5', '2013-01-01 01:40:00', 7, 1), // no ride: no row
+      fare('M5', '2013-01-01 01:40:00', 7, 1), // no ride: a dead letter, not a row
       { key: 'bad3', value: 'M7,H1,VTS' },
       { key: 'bad4', value: 'M6,H1,VTS,2013-01-01 00:30:00,CRD,ten,0.5,0.5,1,0,12' },
       { key: '2013000001_2013000002_VTS', value: '2013000001,2013000002,VTS,2013-01-01 01:25:00,CRD,5,0.5,0.5,1,0,7' },
@@ -95,7 +95,7 @@ it('joins, enriches and windows good trips, and dead-letters every malformed rec
       },
     ]);
 
-    const dead = (await readMessages(bootstrap, topics.deadLetterTopic, 8)).map(
+    const dead = (await readMessages(bootstrap, topics.deadLetterTopic, 10, 60_000, 3_000)).map(
       (m) => JSON.parse(m.value) as { stream: string; reason: string; payload: string; sourcePartition: number; sourceOffset: number },
     );
     expect(dead.map((d) => `${d.stream}: ${d.reason}`).sort()).toEqual([
@@ -103,6 +103,8 @@ it('joins, enriches and windows good trips, and dead-letters every malformed rec
       'fare: fare fareAmount is not a number',
       'fare: fare has no medallion',
       'fare: fare pickupTime is not yyyy-MM-dd HH:mm:ss',
+      'fare: no ride met in the join',
+      'ride: no fare met in the join',
       'ride: ride has no medallion',
       'ride: ride is not a JSON object',
       'ride: ride pickupLon is not a number',

@@ -54,6 +54,24 @@ describe('job metrics from the Flink REST API', () => {
     expect(m.lastFailure?.summary).toContain('Incorrect response code: 500');
   });
 
+  it('counts what the full outer join leaves alone and the trips late for their window, and takes them off the join output', async () => {
+    const flink = fakeFlink('RUNNING', {});
+    const withDeadLetters = job('RUNNING');
+    withDeadLetters.vertices.push(
+      vertex('v7', 'unjoined_rides[15]: Writer -> unjoined_rides[15]: Committer', 4, 4),
+      vertex('v8', 'unjoined_fares[16]: Writer -> unjoined_fares[16]: Committer', 1, 1),
+      vertex('v9', 'late_trips[17]: Writer -> late_trips[17]: Committer', 2, 2),
+    );
+    const m = await collectJobMetrics({ ...flink, job: async () => withDeadLetters }, 'j1');
+    expect(m).toMatchObject({ tripsJoined: 980, unjoinedRides: 4, unjoinedFares: 1, lateTrips: 2 });
+    const registry = new Registry();
+    jobMetricsGauges(registry).update(m);
+    const text = await registry.metrics();
+    expect(text).toContain('tipstream_unjoined_records_total{stream="ride"} 4');
+    expect(text).toContain('tipstream_unjoined_records_total{stream="fare"} 1');
+    expect(text).toContain('tipstream_late_trips_total 2');
+  });
+
   it('says unknown (null), not 0, for every count Flink has not fetched from all subtasks yet', async () => {
     const m = await collectJobMetrics(fakeFlink('RUNNING', {}, false), 'j1');
     expect(m).toMatchObject({ malformedRides: null, malformedFares: null, ridesRead: null, faresRead: null, tripsJoined: null, lateRecordsDropped: null, windowWatermark: null });
