@@ -21,7 +21,8 @@ import { loadConfig, projectRoot, type ResolvedConfig } from '../common/config.j
 import { createProgress } from '../common/progress.js';
 import { Consumer, FetchIsolationLevels, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { defaultInputs, KafkaTransport, replay, type Transport } from '../generator/index.js';
-import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient } from '../orchestrator/index.js';
+import { collectJobMetrics, deployJob } from '../orchestrator/index.js';
+import { ensureTopics, FlinkRestClient } from '../clients/index.js';
 import { sqlDir } from '../orchestrator/sql-template.js';
 import { LocalStackProvider } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';

@@ -7,7 +7,7 @@ import axios from 'axios';
 import cassandra from 'cassandra-driver';
 import { loadConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
-import { SqlGatewayClient, type SqlGatewaySession } from '../../orchestrator/sql-gateway-client.js';
+import { SqlGatewayClient, type SqlGatewaySession } from '../../clients/index.js';
 import { isCacheWarm, resolveArtifacts } from '../../stack/index.js';
 import { createTopics, deleteTopics, produce, readMessages, uniqueName } from '../support/kafka.js';
 
