@@ -1,20 +1,19 @@
-// Prints Flink's plan of the job (EXPLAIN of the statement set) without running it.
+// `npm run explain:job`: Flink's plan of the job (EXPLAIN of its statement set) through the SQL
+// Gateway, without running it. Shows which parts each sink shares (`Reused`) and which it repeats.
+import { SqlGatewayClient } from '../clients/index.js';
 import { loadConfig } from '../common/config.js';
-import { ensureFunctionsJar } from '../orchestrator/functions-jar.js';
-import { jobValues, sessionProperties } from '../orchestrator/job-values.js';
-import { SqlGatewayClient } from '../orchestrator/sql-gateway-client.js';
-import { renderJob } from '../orchestrator/sql-template.js';
 import { createProgress } from '../common/progress.js';
+import { ensureFunctionsJar, jobValues, renderJob, sessionProperties } from '../orchestrator/index.js';
 
-const config = loadConfig({});
-const progress = createProgress(false);
-const statements = await renderJob(jobValues(config, { bounded: true, topics: { rideTopic: 'taxi-rides', fareTopic: 'taxi-fares', deadLetterTopic: 'taxi-dead-letter', statsTopic: 'taxi-neighborhood-stats' } } as never, await ensureFunctionsJar(config, progress)));
-const session = await new SqlGatewayClient(config.flink.sqlGatewayUrl).openSession({ sessionName: 'explain', properties: sessionProperties(config, 'explain') });
+const config = loadConfig();
+const topics = { rideTopic: config.kafka.rideTopic, fareTopic: config.kafka.fareTopic, deadLetterTopic: config.kafka.deadLetterTopic, statsTopic: config.kafka.statsTopic };
+const statements = await renderJob(jobValues(config, { bounded: process.argv.includes('--bounded'), topics }, await ensureFunctionsJar(config, createProgress(false))));
+const session = await new SqlGatewayClient(config.flink.sqlGatewayUrl).openSession({ sessionName: 'tipstream-explain', properties: sessionProperties(config, 'tipstream-explain') });
 try {
-  for (const s of statements) {
-    const sql = s.sql.trimStart().startsWith('EXECUTE STATEMENT SET') ? s.sql.replace('EXECUTE STATEMENT SET', 'EXPLAIN STATEMENT SET') : s.sql;
-    const r = await session.execute(sql);
-    if (sql.startsWith('EXPLAIN')) console.log(r.rows.map((row) => (row as { fields: unknown[] }).fields.join('\n')).join('\n'));
+  for (const statement of statements) {
+    const explain = statement.sql.trimStart().startsWith('EXECUTE STATEMENT SET');
+    const result = await session.execute(explain ? statement.sql.replace('EXECUTE STATEMENT SET', 'EXPLAIN STATEMENT SET') : statement.sql);
+    if (explain) for (const row of result.rows) process.stdout.write(`${row.fields.join('\n')}\n`);
   }
 } finally {
   await session.close();

@@ -10,7 +10,7 @@ import { loadConfig } from '../common/config.js';
 import { createProgress } from '../common/progress.js';
 import { defaultInputs, KafkaTransport, replay, type KafkaClientChoice, type OutgoingEvent, type Transport } from '../generator/index.js';
 import type { EncodedChunk } from '../generator/encoded-source.js';
-import { ensureTopics } from '../orchestrator/index.js';
+import { ensureTopics } from '../clients/index.js';
 import { kafkaLibDir } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';
 import { deleteTopics, uniqueName } from '../test/support/kafka.js';

@@ -21,7 +21,8 @@ import { loadConfig, projectRoot, type ResolvedConfig } from '../common/config.j
 import { createProgress } from '../common/progress.js';
 import { Consumer, FetchIsolationLevels, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { defaultInputs, KafkaTransport, replay, type Transport } from '../generator/index.js';
-import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, runRelay } from '../orchestrator/index.js';
+import { collectJobMetrics, deployJob, runRelay } from '../orchestrator/index.js';
+import { ensureTopics, FlinkRestClient } from '../clients/index.js';
 import cassandra from 'cassandra-driver';
 import { sqlDir } from '../orchestrator/sql-template.js';
 import { LocalStackProvider } from '../stack/index.js';

@@ -5,7 +5,8 @@
 import { cpus, totalmem } from 'node:os';
 import cassandra from 'cassandra-driver';
 import { loadConfig } from '../common/config.js';
-import { clientOptions, ensureTopics, ResultsTable, runRelay, type WindowResult } from '../orchestrator/index.js';
+import { clientOptions, ensureTopics, ResultsTable, type WindowResult } from '../clients/index.js';
+import { runRelay } from '../orchestrator/index.js';
 import { deleteTopics, produce, uniqueName } from '../test/support/kafka.js';
 
 const rowsPerRound = Number(process.env.BENCH_ROWS ?? 30_000);

@@ -6,7 +6,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { durationProblem } from './duration.js';
+import { ConfigError, UserError } from './errors.js';
 
 /** The repository root (the folder holding package.json). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,6 +22,12 @@ export const DEFAULT_CONFIG_FILE = 'tipstream.config.yaml';
 const port = z.coerce.number().int().min(1).max(65535);
 const megabytes = z.coerce.number().int().min(64).max(16384);
 const boolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+/** A duration in common/duration.ts's grammar ("5 m", "1 hour", "30 s"), longer than 0. */
+const duration = z.string().superRefine((text, ctx) => {
+  const problem = durationProblem(text) ?? (/^\s*0+(\.0+)?\s*[a-z]+\s*$/i.test(text) ? `must be longer than 0, got '${text}'` : undefined);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
 
 export const configSchema = z.strictObject({
@@ -29,6 +36,8 @@ export const configSchema = z.strictObject({
   /** Where the running stack keeps its data, logs and pid files. */
   stateDir: z.string().min(1),
   host: z.string().min(1),
+  /** Structured logs to stderr at this level and above. */
+  logLevel: logLevel,
   stack: z.strictObject({
     provider: z.enum(['local', 'testcontainers']),
     ports: z.strictObject({
@@ -106,18 +115,18 @@ export const configSchema = z.strictObject({
     /** Neighborhoods with fewer rides in a window are greyed out: too few trips to rank. */
     minRides: z.coerce.number().int().min(1).max(1_000_000),
     /** How often the dashboard reads new window results from Cassandra (each read costs request units on Cosmos DB). */
-    pollInterval: z.string().min(1),
+    pollInterval: duration,
   }),
   /** The Flink job (issue #5): values are validated again where they enter SQL. */
   job: z.strictObject({
-    windowSize: z.string().min(1),
-    rideWatermarkDelay: z.string().min(1),
-    fareWatermarkDelay: z.string().min(1),
-    idleTimeout: z.string().min(1),
+    windowSize: duration,
+    rideWatermarkDelay: duration,
+    fareWatermarkDelay: duration,
+    idleTimeout: duration,
     consumerGroup: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-"'),
     startupMode: z.enum(['earliest-offset', 'latest-offset', 'group-offsets']),
     parallelism: z.coerce.number().int().min(1).max(256),
-    checkpointInterval: z.string().min(1),
+    checkpointInterval: duration,
     /** The udf-service lookup endpoint Flink calls; default follows udf.port. */
     udfLookupUrl: z.url().optional(),
     udfRequestTimeoutSeconds: z.coerce.number().int().min(1).max(120),
@@ -146,6 +155,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
     cacheDir: resolve(env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'tipstream'),
     stateDir: resolve(env.XDG_STATE_HOME ?? resolve(home, '.local', 'state'), 'tipstream'),
     host: '127.0.0.1',
+    logLevel: env.NODE_ENV === 'test' ? 'silent' : 'info',
     stack: {
       provider: 'local',
       ports: {
@@ -215,6 +225,11 @@ export interface LoadConfigOptions {
   overrides?: Plain;
   /** How each override path is spelled on the command line, for error messages. */
   overrideNames?: Record<string, string>;
+  /**
+   * A command's own defaults (`start` runs 1-minute windows and quiet logs): above the built-in
+   * defaults, below the config file, the environment and the flags.
+   */
+  commandDefaults?: Plain;
   cwd?: string;
 }
 
@@ -225,6 +240,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   const sources = new Map<string, string>();
 
   const merged = defaultConfig(env);
+  mergeInto(merged, options.commandDefaults ?? {}, '', new Map(), () => 'defaults');
   const file = options.file ?? env[`${ENV_PREFIX}CONFIG`] ?? optionalDefaultFile(cwd);
   if (file !== undefined) {
     const fromFile = readConfigFile(resolve(cwd, file));
@@ -272,7 +288,12 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
     ...config,
     cacheDir: absolute(config.cacheDir, cwd),
     stateDir: absolute(config.stateDir, cwd),
-    kafka: { ...config.kafka, bootstrapServers: config.kafka.bootstrapServers ?? `${host}:${stack.ports.kafka}` },
+    kafka: {
+      ...config.kafka,
+      // With an Event Hubs connection string and no address, the namespace's Kafka endpoint.
+      bootstrapServers:
+        config.kafka.bootstrapServers ?? (config.kafka.connectionString !== undefined ? eventHubsKafkaEndpoint(config.kafka.connectionString) : `${host}:${stack.ports.kafka}`),
+    },
     flink: {
       restUrl: config.flink.restUrl ?? `http://${host}:${stack.ports.flinkRest}`,
       sqlGatewayUrl: config.flink.sqlGatewayUrl ?? `http://${host}:${stack.ports.sqlGateway}`,
@@ -289,6 +310,42 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
       exactlyOnce: config.job.exactlyOnce ?? config.kafka.connectionString === undefined,
     },
   };
+}
+
+/** `Endpoint=sb://ns.servicebus.windows.net/;...` → `ns.servicebus.windows.net:9093`. */
+export function eventHubsKafkaEndpoint(connectionString: string): string {
+  const match = /Endpoint=sb:\/\/([^/;]+)\/?/i.exec(connectionString);
+  if (!match) throw new UserError('TIPSTREAM_CONFIG', 'the Event Hubs connection string has no Endpoint=sb://<namespace>.servicebus.windows.net/');
+  return `${match[1]}:9093`;
+}
+
+/** The settings with nothing but the built-in defaults: what `--help` shows as each flag's default. */
+export function builtInDefaults(): ResolvedConfig {
+  return resolveDerived(configSchema.parse(defaultConfig({ HOME: homedir() })), '.');
+}
+
+/**
+ * The log level before any configuration is loaded (the logger exists from the first import):
+ * TIPSTREAM_LOG_LEVEL, else silent under jest, else info. `logLevel` defaults to the same.
+ */
+export function logLevelFromEnvironment(env: NodeJS.ProcessEnv = process.env): z.infer<typeof logLevel> {
+  const parsed = logLevel.safeParse(env[`${ENV_PREFIX}LOG_LEVEL`]);
+  if (parsed.success) return parsed.data;
+  return env.NODE_ENV === 'test' ? 'silent' : 'info';
+}
+
+/** Whether this runs in CI (progress bars and steps stay off there). */
+export function runningInCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI === 'true';
+}
+
+/**
+ * The environment a child process of tipstream inherits (the stack's JVMs, the udf-service,
+ * the supervisor): this process's own, with `extra` set and undefined entries removed.
+ */
+export function childEnvironment(extra: NodeJS.ProcessEnv = {}, options: { withoutTipstreamSettings?: boolean } = {}): NodeJS.ProcessEnv {
+  const base = options.withoutTipstreamSettings ? Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith(ENV_PREFIX))) : process.env;
+  return Object.fromEntries(Object.entries({ ...base, ...extra }).filter(([, value]) => value !== undefined)) as NodeJS.ProcessEnv;
 }
 
 function absolute(path: string, cwd: string): string {
@@ -361,7 +418,8 @@ function mergeInto(target: Plain, source: Plain, prefix: string, sources: Map<st
   }
 }
 
-function setPath(target: Plain, path: string, value: unknown): void {
+/** Sets a dotted path in a plain object tree, creating the objects on the way. */
+export function setPath(target: Plain, path: string, value: unknown): void {
   const keys = path.split('.');
   let node = target;
   for (const key of keys.slice(0, -1)) {
@@ -378,13 +436,4 @@ function sourceOfParent(sources: Map<string, string>, path: string): string | un
 
 function isPlain(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A copy safe to print: secrets replaced by a marker. */
-export function redactConfig(config: ResolvedConfig): ResolvedConfig {
-  return {
-    ...config,
-    kafka: { ...config.kafka, connectionString: config.kafka.connectionString ? '<redacted>' : undefined },
-    cassandra: { ...config.cassandra, password: config.cassandra.password ? '<redacted>' : undefined },
-  };
 }

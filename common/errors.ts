@@ -8,13 +8,11 @@ export type ErrorCode =
   | 'TIPSTREAM_NOT_FOUND'
   | 'TIPSTREAM_INPUT'
   | 'TIPSTREAM_DOWNLOAD'
-  | 'TIPSTREAM_CHECKSUM'
   | 'TIPSTREAM_START'
   | 'TIPSTREAM_TIMEOUT'
   | 'TIPSTREAM_UNREACHABLE'
   | 'TIPSTREAM_SQL'
-  | 'TIPSTREAM_BUILD'
-  | 'TIPSTREAM_INTERNAL';
+  | 'TIPSTREAM_BUILD';
 
 export interface TipstreamErrorOptions {
   cause?: unknown;
@@ -62,10 +60,6 @@ export class PortInUseError extends UserError {
 /** A service or download failed; the message says what was attempted and against which address. */
 export class InfrastructureError extends TipstreamError {
   readonly exitCode = 1;
-}
-
-export function isTipstreamError(err: unknown): err is TipstreamError {
-  return err instanceof TipstreamError;
 }
 
 /** One line for a person: the message, then the causes' messages, without stack traces. */

@@ -1,7 +1,9 @@
 // Structured logs to stderr (stdout is for what a person asked for: tables, results, JSON).
 import { pino, type Logger } from 'pino';
+import { logLevelFromEnvironment } from './config.js';
 
-const level = process.env.TIPSTREAM_LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info');
+// Until a configuration is loaded; loading one (cli/flags.ts) sets its `logLevel`.
+const level = logLevelFromEnvironment();
 
 export const logger: Logger = pino(
   {

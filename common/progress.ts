@@ -1,5 +1,6 @@
 // Progress for long work: bars and steps on a terminal, nothing at all when stderr is piped.
 import { SingleBar, Presets } from 'cli-progress';
+import { runningInCi } from './config.js';
 
 export interface ProgressBar {
   update(done: number, payload?: Record<string, string | number>): void;
@@ -17,7 +18,7 @@ export interface Progress {
 
 const silentBar: ProgressBar = { update() {}, setTotal() {}, stop() {} };
 
-export function createProgress(enabled: boolean = Boolean(process.stderr.isTTY) && process.env.CI !== 'true'): Progress {
+export function createProgress(enabled: boolean = Boolean(process.stderr.isTTY) && !runningInCi()): Progress {
   return {
     enabled,
     step(message) {

@@ -12,6 +12,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { isoTime, tripFileTime } from './records.js';
+import { kafkaConnection } from '../clients/index.js';
 
 const log = childLogger('heartbeat');
 
@@ -65,14 +66,10 @@ export class Heartbeat {
   failures = 0;
 
   constructor(private readonly options: HeartbeatOptions) {
-    const secure = options.connectionString !== undefined;
     this.producer = new Producer({
       clientId: 'tipstream-heartbeat',
-      bootstrapBrokers: options.bootstrapServers.split(','),
       serializers: stringSerializers,
-      ...(secure
-        ? { tls: options.caFile ? { ca: [readFileSync(options.caFile)] } : {}, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: options.connectionString! } }
-        : {}),
+      ...kafkaConnection(options),
     });
   }
 

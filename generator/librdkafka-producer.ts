@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedChunk } from './encoded-source.js';
 import type { ThreadMessage } from './kafka-producer-thread.js';
+import type { LibrdkafkaConnection } from '../clients/index.js';
 
 // The part of @confluentinc/kafka-javascript's API used here, declared by hand: the module is
 // optional, so the type check must pass where it is not installed.
@@ -48,13 +49,7 @@ export function loadLibrdkafka(): { module?: Librdkafka; problem?: string } {
   return loaded;
 }
 
-export interface LibrdkafkaConnection {
-  bootstrapServers: string;
-  /** SASL_SSL with PLAIN (Event Hubs' Kafka endpoint: user $ConnectionString). */
-  sasl?: { username: string; password: string };
-  /** A PEM file of a CA to trust for TLS (a private CA); otherwise the system's CAs. */
-  caFile?: string;
-}
+export type { LibrdkafkaConnection };
 
 export interface LibrdkafkaOptions {
   clientId: string;

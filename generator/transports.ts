@@ -3,6 +3,8 @@
 // as errors naming the address, never the secret.
 import { readFileSync } from 'node:fs';
 import { Admin } from '@platformatic/kafka';
+import { kafkaConnection, librdkafkaConnection as librdkafkaConnectionOf } from '../clients/index.js';
+import { eventHubsKafkaEndpoint } from '../common/config.js';
 import { ConfigError, InfrastructureError, UserError } from '../common/errors.js';
 import { KafkaProducerThread, type ThreadConnection } from './kafka-producer-thread.js';
 import { librdkafkaSupports, LibrdkafkaProducer, loadLibrdkafka, type LibrdkafkaConnection } from './librdkafka-producer.js';
@@ -31,13 +33,6 @@ export interface Transport {
    */
   sendEncoded?(chunk: EncodedChunk): Promise<void>;
   close(): Promise<void>;
-}
-
-/** `Endpoint=sb://ns.servicebus.windows.net/;...` → `ns.servicebus.windows.net:9093`. */
-export function eventHubsKafkaEndpoint(connectionString: string): string {
-  const match = /Endpoint=sb:\/\/([^/;]+)\/?/i.exec(connectionString);
-  if (!match) throw new UserError('TIPSTREAM_CONFIG', 'the Event Hubs connection string has no Endpoint=sb://<namespace>.servicebus.windows.net/');
-  return `${match[1]}:9093`;
 }
 
 export interface KafkaTransportOptions extends Topics {
@@ -91,21 +86,9 @@ export class KafkaTransport implements Transport {
   constructor(private readonly options: KafkaTransportOptions) {
     const secure = options.connectionString !== undefined;
     this.description = `Kafka at ${options.bootstrapServers}${secure ? ' (SASL_SSL, PLAIN)' : ''}`;
-    this.connection = {
-      bootstrapBrokers: options.bootstrapServers.split(','),
-      ...(secure
-        ? {
-            tls: options.caFile ? { ca: [readFileSync(options.caFile)] } : {},
-            sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: options.connectionString! },
-          }
-        : {}),
-    };
+    this.connection = kafkaConnection(options);
     const deliveryTimeoutMs = options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
-    const librdkafkaConnection: LibrdkafkaConnection = {
-      bootstrapServers: options.bootstrapServers,
-      ...(secure ? { sasl: { username: '$ConnectionString', password: options.connectionString! } } : {}),
-      ...(options.caFile ? { caFile: options.caFile } : {}),
-    };
+    const librdkafkaConnection: LibrdkafkaConnection = librdkafkaConnectionOf(options);
     this.client = resolveKafkaClient(options.client ?? 'auto', librdkafkaConnection);
     if (this.client === 'librdkafka') {
       this.maxInFlight = 1;

@@ -4,16 +4,15 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Admin } from '@platformatic/kafka';
 import type { ResolvedConfig } from '../common/config.js';
+import { parseDurationMs } from '../common/duration.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
-import { FlinkRestClient } from './flink-rest-client.js';
+import { ensureTopics, FlinkRestClient, SqlGatewayClient, SqlStatementError } from '../clients/index.js';
 import { ensureFunctionsJar } from './functions-jar.js';
 import { jobValues, sessionProperties, type JobOptions } from './job-values.js';
-import { SqlGatewayClient, SqlStatementError } from './sql-gateway-client.js';
-import { flinkDuration, renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
+import { renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
 
 const log = childLogger('deploy');
 
@@ -56,41 +55,7 @@ async function writeDeployment(config: ResolvedConfig, deployment: Deployment): 
   await writeFile(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
 }
 
-function alreadyExists(err: unknown): boolean {
-  const errors = err instanceof AggregateError ? err.errors : [err];
-  return errors.length > 0 && errors.every((e) => e instanceof Error && /already exists/i.test(e.message));
-}
-
-/** Creates the job's topics that do not exist yet (not possible on Event Hubs: create hubs there). */
-export async function ensureTopics(config: ResolvedConfig, topics: string[]): Promise<string[]> {
-  if (config.kafka.connectionString !== undefined) return [];
-  const admin = new Admin({ clientId: 'tipstream-deploy', bootstrapBrokers: config.kafka.bootstrapServers.split(',') });
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    for (const topic of missing) {
-      try {
-        await admin.createTopics({ topics: [topic], partitions: config.kafka.partitions, replicas: 1 });
-      } catch (err) {
-        // Another deploy (or generator) may have created it in the meantime: that is fine.
-        if (!alreadyExists(err)) throw err;
-      }
-    }
-    return missing;
-  } catch (cause) {
-    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `creating topics on Kafka at ${config.kafka.bootstrapServers} failed`, { cause });
-  } finally {
-    await admin.close().catch(() => undefined);
-  }
-}
-
 const MIN_SAFE_IDLE_MS = 10_000;
-
-function idleTimeoutMs(text: string): number {
-  const [amount, unit] = flinkDuration(text, 'job.idleTimeout').split(' ');
-  const factor: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-  return Number(amount) * factor[unit!]!;
-}
 
 export async function deployJob(config: ResolvedConfig, options: DeployOptions, progress: Progress): Promise<Deployment> {
   const topics = {
@@ -102,7 +67,7 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
   const jobName = options.jobName ?? 'tipstream';
   const sqlDir = options.sqlDir ?? defaultSqlDir;
   const statements = await renderJob(jobValues(config, { ...options, topics }, await ensureFunctionsJar(config, progress)), sqlDir);
-  const idleMs = idleTimeoutMs(config.job.idleTimeout);
+  const idleMs = parseDurationMs(config.job.idleTimeout, 'job.idleTimeout');
   if (!options.bounded && idleMs < MIN_SAFE_IDLE_MS) {
     // Seen on a cold stack with 2 s: one source was idle while still starting, the other's watermark
     // ran ahead, and the interval join dropped most of the late starter's trips without a count.

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 import { childLogger } from '../common/logger.js';
-import type { FlinkRestClient, JobDetails, JobVertex } from './flink-rest-client.js';
+import type { FlinkRestClient, JobDetails, JobVertex } from '../clients/index.js';
 
 const log = childLogger('metrics');
 

@@ -1,30 +1,14 @@
 // The values of the job's SQL placeholders, from the configuration. This is the one place that
 // decides what reaches SQL; sql-template.ts escapes each value for its position.
 import type { ResolvedConfig } from '../common/config.js';
-import { UserError } from '../common/errors.js';
+import { kafkaEndpoint, kafkaSqlOptions, transactionTimeoutSqlOption } from '../clients/index.js';
 import { flinkDuration, sqlInterval, type SqlValue } from './sql-template.js';
-
-/** Inside Flink's Kafka SQL jar the Kafka client is shaded, and so is its login module. */
-export const SHADED_PLAIN_LOGIN_MODULE = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.security.plain.PlainLoginModule';
 
 export interface JobOptions {
   /** Stop at the latest offsets, so a finite replay finishes and flushes every window. */
   bounded: boolean;
   /** Topic names for this deployment (tests use unique ones). */
   topics?: Partial<Pick<ResolvedConfig['kafka'], 'rideTopic' | 'fareTopic' | 'deadLetterTopic' | 'statsTopic'>>;
-}
-
-/** Kafka client options for the Event Hubs Kafka endpoint, or none for a plain local broker. */
-export function kafkaSecurityOptions(config: ResolvedConfig): Record<string, string> {
-  const connectionString = config.kafka.connectionString;
-  if (connectionString === undefined) return {};
-  if (connectionString.includes('"')) throw new UserError('TIPSTREAM_CONFIG', 'kafka.connectionString must not contain a double quote');
-  return {
-    'properties.security.protocol': 'SASL_SSL',
-    'properties.sasl.mechanism': 'PLAIN',
-    'properties.sasl.jaas.config': `${SHADED_PLAIN_LOGIN_MODULE} required username="$ConnectionString" password="${connectionString}";`,
-    ...(config.kafka.caFile ? { 'properties.ssl.truststore.type': 'PEM', 'properties.ssl.truststore.location': config.kafka.caFile } : {}),
-  };
 }
 
 /** `functionsJar`: the jar of flink-udf/ (functions-jar.ts), which the SQL Gateway ships with the job. */
@@ -39,7 +23,7 @@ export function jobValues(config: ResolvedConfig, options: JobOptions, functions
         'sink.delivery-guarantee': 'exactly-once',
         'sink.transactional-id-prefix': `${job.consumerGroup}-${topics.statsTopic}`,
         // Readers see results only once the checkpoint that wrote them completed.
-        'properties.transaction.timeout.ms': '900000',
+        ...transactionTimeoutSqlOption(),
       }
     : { 'sink.delivery-guarantee': 'at-least-once' };
   return {
@@ -59,7 +43,7 @@ export function jobValues(config: ResolvedConfig, options: JobOptions, functions
     FARE_WATERMARK_DELAY: { kind: 'interval', value: job.fareWatermarkDelay },
     WINDOW_SIZE: { kind: 'interval', value: job.windowSize },
     BOUNDED_MODE: { kind: 'options', value: options.bounded ? { 'scan.bounded.mode': 'latest-offset' } : {} },
-    KAFKA_SECURITY: { kind: 'options', value: kafkaSecurityOptions(config), secret: true },
+    KAFKA_SECURITY: { kind: 'options', value: kafkaSqlOptions(kafkaEndpoint(config)), secret: true },
     STATS_DELIVERY: { kind: 'options', value: statsDelivery },
     // A dead-letter sink whose parallelism differs from the job's cannot be chained behind the
     // filter that picks malformed rows, so its vertex's records-in is exactly the malformed count

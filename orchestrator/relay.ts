@@ -3,14 +3,14 @@
 // commits a partition's offset only after every write before it was acknowledged. A write that
 // keeps failing past the retry budget stops the relay with its offset uncommitted, so the next
 // start writes it again: nothing is lost, and a repeat overwrites itself.
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, MessagesStreamFallbackModes, MessagesStreamModes, stringDeserializers, type Message } from '@platformatic/kafka';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
-import { isRetriableWriteError, redact, ResultsTable, retryAfterMs, type WindowResult } from './cassandra-store.js';
+import { isRetriableWriteError, kafkaConnection, kafkaEndpoint, parseWindowResult, redact, ResultsTable, retryAfterMs, type WindowResult } from '../clients/index.js';
+import { retry, type RetryPolicy } from '../common/retry.js';
 
 const log = childLogger('relay');
 
@@ -51,25 +51,6 @@ export interface RelayOptions {
   registry?: Registry;
 }
 
-/** Parses and checks one record; undefined when it is not a window result. */
-export function parseWindowResult(value: string): WindowResult | undefined {
-  let row: unknown;
-  try {
-    row = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  if (typeof row !== 'object' || row === null) return undefined;
-  const r = row as Record<string, unknown>;
-  const isTime = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
-  const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const numbers = ['rideCount', 'totalFareAmount', 'totalTipAmount', 'averageFareAmount', 'averageTipAmount', 'totalDistanceMiles'];
-  if (!isTime(r.windowStart) || !isTime(r.windowEnd) || typeof r.neighborhood !== 'string' || r.neighborhood === '') return undefined;
-  if (!numbers.every((key) => isNumber(r[key]))) return undefined;
-  if (r.averageTipPerMile !== null && r.averageTipPerMile !== undefined && !isNumber(r.averageTipPerMile)) return undefined;
-  return { ...(r as unknown as WindowResult), averageTipPerMile: (r.averageTipPerMile as number | null | undefined) ?? null };
-}
-
 /** Runs `work` over the items with at most `limit` running at once; rejects on the first failure. */
 export async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -79,22 +60,9 @@ export async function forEachConcurrently<T>(items: T[], limit: number, work: (i
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Retries a retriable failure with growing back-off (honouring Cosmos DB's RetryAfterMs) within the budget. */
-export async function withRetry(write: () => Promise<void>, budgetMs: number, onRetry: (err: unknown, waitMs: number) => void, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + budgetMs;
-  let backoff = FIRST_BACKOFF_MS;
-  for (;;) {
-    try {
-      await write();
-      return;
-    } catch (err) {
-      const wait = Math.min(retryAfterMs(err) ?? backoff, MAX_BACKOFF_MS);
-      if (!isRetriableWriteError(err) || Date.now() + wait > deadline || signal?.aborted) throw err;
-      onRetry(err, wait);
-      await sleep(wait);
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-    }
-  }
+/** Back-off of a failing write (honouring Cosmos DB's RetryAfterMs) and of a lost Kafka session. */
+function writePolicy(budgetMs: number): RetryPolicy {
+  return { budgetMs, initialDelayMs: FIRST_BACKOFF_MS, maxDelayMs: MAX_BACKOFF_MS };
 }
 
 function relayMetrics(registry: Registry | undefined) {
@@ -123,25 +91,20 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
   const metrics = relayMetrics(options.registry);
   const budgetMs = config.relay.retryBudgetSeconds * 1000;
   // Cassandra may be down when the relay starts: keep trying within the same retry budget.
-  const deadline = Date.now() + budgetMs;
-  let table: ResultsTable | undefined;
-  while (table === undefined) {
-    try {
-      table = await ResultsTable.open(config, { createSchema: true });
-    } catch (err) {
-      if (Date.now() + 2_000 > deadline || options.signal?.aborted) throw err;
+  const table = await retry(() => ResultsTable.open(config, { createSchema: true }), { budgetMs, initialDelayMs: 2_000, maxDelayMs: 2_000, multiplier: 1 }, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    // Whatever failed, trying again within the budget is the point: the driver's errors carry no flag.
+    retriable: () => true,
+    onRetry: (err) => {
       counters.retries += 1;
       metrics.retries.inc();
       log.warn({ error: redact(err, config) }, 'Cassandra unreachable; retrying in 2 s');
-      await sleep(2_000);
-    }
-  }
-  const secure = config.kafka.connectionString !== undefined;
+    },
+  });
   const newConsumer = () =>
     new Consumer({
       groupId,
       clientId: 'tipstream-relay',
-      bootstrapBrokers: config.kafka.bootstrapServers.split(','),
       deserializers: stringDeserializers,
       // A relay killed without leaving the group is evicted after 10 s, so its restart can join:
       // with the client's 60 s default the new member's join request timed out first.
@@ -149,7 +112,7 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       rebalanceTimeout: 20_000,
       heartbeatInterval: 3_000,
       requestTimeout: 45_000,
-      ...(secure ? { tls: config.kafka.caFile ? { ca: [readFileSync(config.kafka.caFile)] } : {}, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: config.kafka.connectionString! } } : {}),
+      ...kafkaConnection(kafkaEndpoint(config)),
     });
   log.info({ topic, groupId, target: table.target }, 'relay starting');
 
@@ -164,16 +127,16 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       } else rows.push({ row });
     }
     await forEachConcurrently(rows, config.relay.concurrency, async ({ row }) => {
-      await withRetry(
-        () => table.upsert(row),
-        budgetMs,
-        (err, waitMs) => {
+      await retry(() => table.upsert(row), writePolicy(budgetMs), {
+        retriable: isRetriableWriteError,
+        waitFor: retryAfterMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRetry: (err, waitMs) => {
           counters.retries += 1;
           metrics.retries.inc();
           log.warn({ waitMs, error: redact(err, config) }, 'write failed; retrying');
         },
-        options.signal,
-      );
+      });
       counters.written += 1;
       metrics.written.inc();
     });
@@ -260,36 +223,50 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
 
   try {
     // Kafka away (a broker restart, a network cut) is waited out within the retry budget, counted
-    // from the first failure in a row: each new session reads on from the committed offsets.
-    let outageSince: number | undefined;
-    let backoff = FIRST_BACKOFF_MS;
+    // from the first failure in a row: each new session reads on from the committed offsets, and
+    // one that made progress starts the count (and the back-off) again.
     for (;;) {
-      const consumer = newConsumer();
+      let progressed = false;
+      const outage = retry(
+        async () => {
+          const consumer = newConsumer();
+          try {
+            await consumeSession(consumer, () => (progressed = true));
+          } finally {
+            // With the broker gone, leaving the group cannot complete: give it 10 s, then go on.
+            await Promise.race([new Promise<void>((resolve) => consumer.close(true, () => resolve())), sleep(10_000, undefined, { ref: false })]);
+          }
+        },
+        { budgetMs, initialDelayMs: FIRST_BACKOFF_MS * 4, maxDelayMs: MAX_BACKOFF_MS },
+        {
+          ...(options.signal ? { signal: options.signal } : {}),
+          // A session that made progress before failing is a new outage: end this round to restart the count.
+          retriable: (err) => err instanceof KafkaSessionError && !progressed,
+          onRetry: (err, waitMs) => {
+            counters.retries += 1;
+            metrics.retries.inc();
+            log.warn({ waitMs, error: redact((err as KafkaSessionError).cause, config) }, 'Kafka unreachable; reconnecting');
+          },
+        },
+      );
+      const started = Date.now();
       try {
-        await consumeSession(consumer, () => {
-          outageSince = undefined;
-          backoff = FIRST_BACKOFF_MS;
-        });
+        await outage;
         break;
       } catch (err) {
         if (!(err instanceof KafkaSessionError)) throw err;
-        outageSince ??= Date.now();
-        const wait = Math.min(backoff * 4, MAX_BACKOFF_MS);
-        if (options.signal?.aborted || Date.now() + wait - outageSince > budgetMs) {
-          throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `relay stopped: Kafka at ${config.kafka.bootstrapServers} unreachable for ${Math.round((Date.now() - outageSince) / 1000)} s (relay.retryBudgetSeconds ${config.relay.retryBudgetSeconds}): ${redact(err.cause, config)}; offsets of unwritten results stay uncommitted, so a restart writes them`, { cause: err.cause, retriable: true });
+        if (progressed && !options.signal?.aborted) {
+          counters.retries += 1;
+          metrics.retries.inc();
+          log.warn({ waitMs: FIRST_BACKOFF_MS * 4, error: redact(err.cause, config) }, 'Kafka unreachable; reconnecting');
+          await sleep(FIRST_BACKOFF_MS * 4);
+          continue;
         }
-        counters.retries += 1;
-        metrics.retries.inc();
-        log.warn({ waitMs: wait, error: redact(err.cause, config) }, 'Kafka unreachable; reconnecting');
-        await sleep(wait);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      } finally {
-        // With the broker gone, leaving the group cannot complete: give it 10 s, then go on.
-        await Promise.race([new Promise<void>((resolve) => consumer.close(true, () => resolve())), sleep(10_000, undefined, { ref: false })]);
+        throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `relay stopped: Kafka at ${config.kafka.bootstrapServers} unreachable for ${Math.round((Date.now() - started) / 1000)} s (relay.retryBudgetSeconds ${config.relay.retryBudgetSeconds}): ${redact(err.cause, config)}; offsets of unwritten results stay uncommitted, so a restart writes them`, { cause: err.cause, retriable: true });
       }
     }
   } finally {
-    await table!.close().catch(() => undefined);
+    await table.close().catch(() => undefined);
   }
   log.info({ ...counters }, 'relay stopped');
   return counters;

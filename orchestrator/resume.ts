@@ -10,7 +10,7 @@ import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
 import { deployJob, readDeployment, type Deployment } from './deploy.js';
-import { FlinkRestClient } from './flink-rest-client.js';
+import { FlinkRestClient } from '../clients/index.js';
 
 /** States in which the job still runs (or will again by itself): nothing to resume. */
 const ALIVE = new Set(['INITIALIZING', 'CREATED', 'RUNNING', 'RESTARTING', 'RECONCILING', 'FAILING', 'CANCELLING']);

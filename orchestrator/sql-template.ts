@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { projectRoot } from '../common/config.js';
+import { parseDuration, type DurationUnit } from '../common/duration.js';
 import { UserError } from '../common/errors.js';
 
 export const sqlDir = resolve(projectRoot, 'sql');
@@ -23,30 +24,20 @@ export interface RenderedStatement {
   printable: string;
 }
 
-const INTERVAL_UNITS: Record<string, string> = {
-  ms: 'MILLISECOND', millisecond: 'MILLISECOND', milliseconds: 'MILLISECOND',
-  s: 'SECOND', sec: 'SECOND', second: 'SECOND', seconds: 'SECOND',
-  min: 'MINUTE', minute: 'MINUTE', minutes: 'MINUTE',
-  h: 'HOUR', hour: 'HOUR', hours: 'HOUR',
-  d: 'DAY', day: 'DAY', days: 'DAY',
-};
+const SQL_UNITS: Record<DurationUnit, string> = { ms: 'MILLISECOND', s: 'SECOND', min: 'MINUTE', h: 'HOUR', d: 'DAY' };
 
-/** "3 minutes", "1 hour", "30 s" → INTERVAL '3' MINUTE. Anything else is a UserError. */
+/** "3 minutes", "1 hour", "30 s" → INTERVAL '3' MINUTE (common/duration.ts's grammar). Anything else is a UserError. */
 export function sqlInterval(text: string, name = 'interval'): string {
-  const match = /^\s*(\d{1,6})\s*([a-z]+)\s*$/i.exec(text);
-  const unit = match ? INTERVAL_UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || !unit || Number(match[1]) === 0) {
-    throw new UserError('TIPSTREAM_USAGE', `${name} must look like "1 hour", "3 minutes" or "30 s" (a positive whole number and a unit), got '${text}'`);
-  }
-  return `INTERVAL '${Number(match[1])}' ${unit}`;
+  const { amount, unit, ms } = parseDuration(text, name);
+  if (ms === 0) throw new UserError('TIPSTREAM_USAGE', `${name} must be longer than 0, got '${text}'`);
+  return `INTERVAL '${amount}' ${SQL_UNITS[unit]}`;
 }
 
 /** A Flink duration option value ("3 min") from the same human form. */
 export function flinkDuration(text: string, name = 'duration'): string {
-  const interval = sqlInterval(text, name);
-  const [, amount, unit] = /'(\d+)' (\w+)/.exec(interval)!;
-  const short: Record<string, string> = { MILLISECOND: 'ms', SECOND: 's', MINUTE: 'min', HOUR: 'h', DAY: 'd' };
-  return `${amount} ${short[unit!]}`;
+  const { amount, unit, ms } = parseDuration(text, name);
+  if (ms === 0) throw new UserError('TIPSTREAM_USAGE', `${name} must be longer than 0, got '${text}'`);
+  return `${amount} ${unit}`;
 }
 
 /** A SQL string literal: quotes doubled, control characters refused. */

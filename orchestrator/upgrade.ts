@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
 import { deployJob, readDeployment, type Deployment } from './deploy.js';
-import { FlinkRestClient } from './flink-rest-client.js';
+import { FlinkRestClient } from '../clients/index.js';
 import { functionsJarPath } from './functions-jar.js';
 import { jobValues } from './job-values.js';
 import { renderJob } from './sql-template.js';

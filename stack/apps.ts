@@ -1,20 +1,17 @@
 // tipstream's own long-running processes that `tipstream start` leaves up for exploring (the
-// udf-service, the relay, the metrics endpoint): started detached, recorded by pid in the state
+// udf-service): started detached, recorded by pid in the state
 // folder, and stopped by `tipstream stack down` before the stack itself.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ResolvedConfig } from '../common/config.js';
+import { dirname, join } from 'node:path';
+import { childEnvironment, projectRoot, type ResolvedConfig } from '../common/config.js';
 import { isRunning, launchDetached, stopProcess, type ProcessIdentity } from './processes.js';
 
-export type AppName = 'udf-service' | 'relay' | 'metrics';
+export type AppName = 'udf-service';
 
 interface AppsState {
   apps: Partial<Record<AppName, ProcessIdentity & { logFile: string }>>;
 }
-
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function stateFile(config: ResolvedConfig): string {
   return join(config.stateDir, 'apps.json');
@@ -44,7 +41,7 @@ export async function startApp(config: ResolvedConfig, name: AppName, args: stri
   const identity = launchDetached({
     command: process.execPath,
     args: [join(projectRoot, 'bin', 'tipstream.js'), ...args],
-    env: { ...process.env, TIPSTREAM_STATE_DIR: config.stateDir },
+    env: childEnvironment({ TIPSTREAM_STATE_DIR: config.stateDir }),
     cwd: process.cwd(),
     logFile,
   });
@@ -52,17 +49,6 @@ export async function startApp(config: ResolvedConfig, name: AppName, args: stri
   state.apps[name] = { ...identity, logFile };
   await writeState(config, state);
   return state.apps[name]!;
-}
-
-export async function stopApp(config: ResolvedConfig, name: AppName): Promise<boolean> {
-  const state = await readState(config);
-  const app = state.apps[name];
-  if (!app) return false;
-  const wasRunning = isRunning(app);
-  await stopProcess(app, 15_000);
-  delete state.apps[name];
-  await writeState(config, state);
-  return wasRunning;
 }
 
 /** Stops every recorded app (by its pid) and forgets them; returns the names that were running. */

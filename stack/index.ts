@@ -1,182 +1,29 @@
-// Public surface of the stack component: `tipstream stack up | down | status | logs`, the
-// providers, and where the resolved artifacts live.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import type { Command } from 'commander';
-import { Option } from 'commander';
-import { action, configFor, type ConfigFlag } from '../common/cli.js';
+// Public surface of the stack component: the providers (local processes, or containers), the
+// apps `start` leaves running, and where the resolved artifacts live.
 import type { ResolvedConfig } from '../common/config.js';
-import { UserError } from '../common/errors.js';
 import { createProgress, type Progress } from '../common/progress.js';
-import { stopApps } from './apps.js';
-import { artifactPaths, resolveArtifacts } from './artifacts.js';
+import { artifactPaths } from './artifacts.js';
 import { LocalStackProvider } from './local-provider.js';
-import { serviceNames, type ServiceName, type StackProvider } from './types.js';
+import type { StackOptions, StackProvider } from './types.js';
 
-export type { ServiceName, ServiceStatus, StackEndpoints, StackProvider, StackUpResult } from './types.js';
+export { serviceNames, type ServiceName, type ServiceStatus, type StackEndpoints, type StackOptions, type StackProvider, type StackUpResult } from './types.js';
 export { LocalStackProvider } from './local-provider.js';
-export { runningApp, startApp, stopApp, stopApps, type AppName } from './apps.js';
+export { runningApp, startApp, stopApps, type AppName } from './apps.js';
 export { versions } from './versions.js';
-export { isCacheWarm, resolveArtifacts } from './artifacts.js';
+export { artifactPaths, isCacheWarm, resolveArtifacts } from './artifacts.js';
+export { isRunning, type ProcessIdentity } from './processes.js';
+export { kafkaService, cassandraService, type SecureCassandraOptions, type SecureKafkaOptions } from './services.js';
+export { findJava17, runToCompletion } from './java.js';
+export { assertPortFree, launchDetached, stopProcess } from './processes.js';
 
 /** The folder of Kafka jars (broker, clients, kafka-tools with ProducerPerformance). */
 export function kafkaLibDir(config: ResolvedConfig): string {
   return artifactPaths(config).kafkaLibDir;
 }
 
-/** FLINK_HOME of the resolved Flink distribution (with the SQL Gateway and connectors). */
-export function flinkHome(config: ResolvedConfig): string {
-  return artifactPaths(config).flinkHome;
-}
-
 /** The configured provider; testcontainers is loaded only when chosen (it is heavy to import). */
-export async function createStackProvider(config: ResolvedConfig, progress: Progress = createProgress()): Promise<StackProvider> {
-  if (config.stack.provider !== 'testcontainers') return new LocalStackProvider(config, progress);
+export async function createStackProvider(config: ResolvedConfig, progress: Progress = createProgress(), options: StackOptions = {}): Promise<StackProvider> {
+  if (config.stack.provider !== 'testcontainers') return new LocalStackProvider(config, progress, options);
   const { TestcontainersStackProvider } = await import('./testcontainers-provider.js');
-  return new TestcontainersStackProvider(config, progress);
-}
-
-const stackFlags: ConfigFlag[] = [
-  { flag: 'provider', path: 'stack.provider' },
-  { flag: 'cache-dir', path: 'cacheDir' },
-  { flag: 'state-dir', path: 'stateDir' },
-  { flag: 'kafka-port', path: 'stack.ports.kafka' },
-  { flag: 'flink-port', path: 'stack.ports.flinkRest' },
-  { flag: 'sql-gateway-port', path: 'stack.ports.sqlGateway' },
-  { flag: 'cassandra-port', path: 'stack.ports.cassandra' },
-  { flag: 'ready-timeout', path: 'stack.readyTimeoutSeconds' },
-];
-
-function withStackOptions(command: Command): Command {
-  return command
-    .addOption(new Option('--provider <kind>', 'local processes or testcontainers (env TIPSTREAM_STACK_PROVIDER)').choices(['local', 'testcontainers']))
-    .option('--cache-dir <dir>', 'where downloaded artifacts are kept (default ~/.cache/tipstream; env TIPSTREAM_CACHE_DIR)')
-    .option('--state-dir <dir>', 'where the running stack keeps data, logs and pids (default ~/.local/state/tipstream; env TIPSTREAM_STATE_DIR)')
-    .option('--kafka-port <port>', 'Kafka listener port (default 9092)')
-    .option('--flink-port <port>', 'Flink REST API and web UI port (default 8081)')
-    .option('--sql-gateway-port <port>', 'Flink SQL Gateway port (default 8083)')
-    .option('--cassandra-port <port>', 'Cassandra CQL port (default 9042)')
-    .option('--ready-timeout <seconds>', 'how long to wait for each service to be ready (default 240)');
-}
-
-export function registerStackCommands(program: Command): void {
-  const stack = program.command('stack').description('start, stop and inspect the local Kafka, Flink (with SQL Gateway) and Cassandra');
-
-  withStackOptions(stack.command('up'))
-    .description('download once (cached) and start every service; waits until each really answers')
-    .action(
-      action(async (_options: unknown, command: Command) => {
-        const config = configFor(command, stackFlags);
-        const provider = await createStackProvider(config);
-        const result = await provider.up();
-        if (result.alreadyUp) {
-          process.stdout.write('The stack is already up; nothing changed.\n');
-        } else {
-          const ready = Object.entries(result.readySeconds).map(([name, s]) => `${name} ${s!.toFixed(1)} s`).join(', ');
-          process.stdout.write(`The stack is up (ready: ${ready}).\n`);
-        }
-        printEndpoints(config);
-      }),
-    );
-
-  withStackOptions(stack.command('fetch'))
-    .description('only download and verify the artifacts into the cache (what `stack up` does first)')
-    .action(
-      action(async (_options: unknown, command: Command) => {
-        const config = configFor(command, stackFlags);
-        const paths = await resolveArtifacts(config, createProgress());
-        process.stdout.write(`Artifacts are in ${config.cacheDir} (Flink connectors for containers: ${paths.connectorJarsDir}).\n`);
-      }),
-    );
-
-  withStackOptions(stack.command('down'))
-    .description('stop exactly the processes `stack up` started, and wait until they are gone')
-    .option('--purge', 'also delete the services\' data and logs (the download cache is kept)')
-    .action(
-      action(async (options: { purge?: boolean }, command: Command) => {
-        const config = configFor(command, stackFlags);
-        const apps = await stopApps(config);
-        if (apps.length > 0) process.stdout.write(`Stopped ${apps.join(', ')}.\n`);
-        await (await createStackProvider(config)).down();
-        if (options.purge) await rm(config.stateDir, { recursive: true, force: true });
-        process.stdout.write(`The stack is down${options.purge ? ` and ${config.stateDir} is deleted` : ''}.\n`);
-      }),
-    );
-
-  // Started by `stack up` (see supervisor.ts), not by people: hidden from --help.
-  stack
-    .command('supervise', { hidden: true })
-    .description('restart stack services whose process died, until stopped')
-    .action(
-      action(async (_options: unknown, command: Command) => {
-        const config = configFor(command, stackFlags);
-        const abort = new AbortController();
-        process.once('SIGTERM', () => abort.abort());
-        process.once('SIGINT', () => abort.abort());
-        await new LocalStackProvider(config, createProgress(false)).supervise(abort.signal);
-      }),
-    );
-
-  withStackOptions(stack.command('status'))
-    .description('each service: up, restarting (the supervisor brings it back) or down, its address, pid and whether it answers')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (options: { json?: boolean }, command: Command) => {
-        const config = configFor(command, stackFlags);
-        const statuses = await (await createStackProvider(config, createProgress(false))).status();
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
-        } else {
-          const rows = statuses.map((s) => [s.service, s.state ?? (s.answers ? 'up' : 'down'), s.address, s.pid ? String(s.pid) : '-', s.answers ? 'yes' : 'no', s.detail ?? '']);
-          process.stdout.write(table(['service', 'state', 'address', 'pid', 'answers', 'detail'], rows));
-        }
-        if (statuses.some((s) => s.pid !== undefined && !s.answers)) process.exitCode = 1;
-      }),
-    );
-
-  withStackOptions(stack.command('logs'))
-    .description(`print where a service's log is, and its last lines (${serviceNames.join(', ')})`)
-    .argument('<service>', 'the service')
-    .option('-n, --lines <count>', 'how many lines to show', '50')
-    .option('-f, --follow', 'keep printing new lines until interrupted')
-    .action(
-      action(async (service: string, options: { lines: string; follow?: boolean }, command: Command) => {
-        if (!serviceNames.includes(service as ServiceName)) {
-          throw new UserError('TIPSTREAM_USAGE', `unknown service '${service}'; choose one of ${serviceNames.join(', ')}`);
-        }
-        const lines = Number(options.lines);
-        if (!Number.isInteger(lines) || lines < 0) throw new UserError('TIPSTREAM_USAGE', `--lines must be a whole number, got '${options.lines}'`);
-        const config = configFor(command, stackFlags);
-        const file = await new LocalStackProvider(config, createProgress(false)).logFile(service as ServiceName);
-        process.stderr.write(`${service} log: ${file}\n`);
-        if (!existsSync(file)) throw new UserError('TIPSTREAM_NOT_FOUND', `no log yet at ${file}: has ${service} been started with \`tipstream stack up\`?`);
-        if (options.follow) {
-          await new Promise<void>((resolve) => spawn('tail', ['-n', String(lines), '-F', file], { stdio: 'inherit' }).on('close', () => resolve()));
-        } else {
-          const text = await readFile(file, 'utf8');
-          const tail = text.split('\n').slice(-lines - 1).join('\n');
-          process.stdout.write(tail.endsWith('\n') || tail === '' ? tail : `${tail}\n`);
-        }
-      }),
-    );
-}
-
-function printEndpoints(config: ResolvedConfig): void {
-  process.stdout.write(
-    [
-      `  Kafka         ${config.kafka.bootstrapServers}`,
-      `  Flink UI      ${config.flink.restUrl}`,
-      `  SQL Gateway   ${config.flink.sqlGatewayUrl}`,
-      `  Cassandra     ${config.host}:${config.cassandra.port}`,
-      'Stop it with `tipstream stack down` (or `npm run stack:down`).',
-      '',
-    ].join('\n'),
-  );
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  return new TestcontainersStackProvider(config, progress, options);
 }

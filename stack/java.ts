@@ -4,12 +4,13 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { childEnvironment } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 
 const execFileAsync = promisify(execFile);
 
 /** The `java` executable of a Java 17 runtime: $TIPSTREAM_JAVA_HOME, $JAVA_HOME, PATH, then /usr/lib/jvm. */
-export async function findJava17(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function findJava17(env: NodeJS.ProcessEnv = childEnvironment()): Promise<string> {
   const candidates: string[] = [];
   for (const home of [env.TIPSTREAM_JAVA_HOME, env.JAVA_HOME]) if (home) candidates.push(join(home, 'bin', 'java'));
   candidates.push('java');

@@ -4,17 +4,17 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { projectRoot, type ResolvedConfig } from '../common/config.js';
+import { childEnvironment, projectRoot, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
-import { ensureFunctionsJar } from '../orchestrator/functions-jar.js';
+import { pollUntil } from '../common/retry.js';
 import { artifactPaths, resolveArtifacts } from './artifacts.js';
 import { findJava17 } from './java.js';
-import { assertPortFree, isRunning, launchDetached, stopProcess, waitUntil, type ProcessIdentity } from './processes.js';
+import { assertPortFree, isRunning, launchDetached, stopProcess, type ProcessIdentity } from './processes.js';
 import { localServices, type LocalService } from './services.js';
 import { DEFAULT_RESTART_POLICY, readSupervisorState, restartDecision, supervisorFile, writeSupervisorState, type RestartPolicy, type SupervisorState } from './supervisor.js';
-import type { ServiceName, ServiceStatus, StackEndpoints, StackProvider, StackUpResult } from './types.js';
+import type { ServiceName, ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
 
 const log = childLogger('stack');
 
@@ -38,6 +38,7 @@ export class LocalStackProvider implements StackProvider {
   constructor(
     private readonly config: ResolvedConfig,
     private readonly progress: Progress,
+    private readonly options: StackOptions = {},
   ) {
     this.stateFile = join(config.stateDir, 'stack.json');
   }
@@ -57,7 +58,7 @@ export class LocalStackProvider implements StackProvider {
     const resolveStart = Date.now();
     const artifacts = await resolveArtifacts(this.config, this.progress);
     // Built here too, so a fresh clone's first `stack up` (CI) builds and unit-tests it before any deploy.
-    await ensureFunctionsJar(this.config, this.progress);
+    await this.options.buildFunctionsJar?.(this.progress);
     const resolveSeconds = (Date.now() - resolveStart) / 1000;
     const services = localServices({ config: this.config, artifacts, java });
     const state = await this.readState();
@@ -66,7 +67,7 @@ export class LocalStackProvider implements StackProvider {
     const toStart = services.filter((s) => !isRecordedRunning(state, s.service));
     if (toStart.length === 0) {
       // Everything recorded is alive: confirm it answers, change nothing but a missing supervisor.
-      await Promise.all(services.map((s) => waitUntil(`${s.service} at ${s.address}`, s.probe, timeoutMs)));
+      await Promise.all(services.map((s) => pollUntil(`${s.service} at ${s.address}`, s.probe, { timeoutMs })));
       await this.startSupervisor(state);
       return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds };
     }
@@ -95,12 +96,12 @@ export class LocalStackProvider implements StackProvider {
       }
       await Promise.all(
         launched.map(async ({ service, identity, at }) => {
-          await waitUntil(`${service.service} at ${service.address} (log: ${service.logFile})`, () => answersAs(service, identity.pid), timeoutMs, 500, () => isRunning(identity));
+          await pollUntil(`${service.service} at ${service.address} (log: ${service.logFile})`, () => answersAs(service, identity.pid), { timeoutMs, alive: () => isRunning(identity) });
           readySeconds[service.service] = (Date.now() - at) / 1000;
           this.progress.step(`${service.service} is ready after ${readySeconds[service.service]!.toFixed(1)} s`);
         }),
       );
-      await Promise.all(services.filter((s) => !started.includes(s.service)).map((s) => waitUntil(`${s.service} at ${s.address}`, s.probe, timeoutMs)));
+      await Promise.all(services.filter((s) => !started.includes(s.service)).map((s) => pollUntil(`${s.service} at ${s.address}`, s.probe, { timeoutMs })));
     } catch (err) {
       // Leave nothing half-started behind: stop what this call started, keep the logs.
       for (const name of started.reverse()) {
@@ -133,7 +134,7 @@ export class LocalStackProvider implements StackProvider {
     const identity = launchDetached({
       command: process.execPath,
       args: [join(projectRoot, 'bin', 'tipstream.js'), '--config', configFile, 'stack', 'supervise'],
-      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TIPSTREAM_'))) as NodeJS.ProcessEnv,
+      env: childEnvironment({}, { withoutTipstreamSettings: true }),
       cwd: this.config.stateDir,
       logFile,
     });

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import { InfrastructureError, PortInUseError } from '../common/errors.js';
+import { pollUntil } from '../common/retry.js';
 
 export interface ProcessIdentity {
   pid: number;
@@ -93,12 +93,7 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 async function waitForExit(identity: ProcessIdentity, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(identity)) return true;
-    await delay(100);
-  }
-  return !isRunning(identity);
+  return pollUntil(`process ${identity.pid} to exit`, async () => !isRunning(identity), { timeoutMs, intervalMs: 100, onTimeout: 'return' });
 }
 
 /** Throws PortInUseError naming the port and the service when something already listens there. */
@@ -111,26 +106,6 @@ export async function assertPortFree(service: string, host: string, port: number
     });
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
   });
-}
-
-/** Polls `probe` until it returns true or the deadline passes; probe errors count as "not yet". */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 500, stillAlive?: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (stillAlive && !stillAlive()) {
-      throw new InfrastructureError('TIPSTREAM_START', `${what}: the process exited before it was ready`);
-    }
-    try {
-      if (await probe()) return;
-    } catch (err) {
-      // A programming error will not go away by waiting.
-      if (err instanceof TypeError || err instanceof ReferenceError) throw err;
-      lastError = err;
-    }
-    await delay(intervalMs);
-  }
-  throw new InfrastructureError('TIPSTREAM_TIMEOUT', `${what}: not ready after ${Math.round(timeoutMs / 1000)} s`, { cause: lastError });
 }
 
 /** The TCP ports a process listens on (Linux: its socket inodes matched against /proc/net/tcp*). */

@@ -1,15 +1,15 @@
 // The five local services: how each is configured, launched and probed for readiness.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import axios from 'axios';
 import cassandra from 'cassandra-driver';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { ResolvedConfig } from '../common/config.js';
+import { childEnvironment, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
-import { SqlGatewayClient } from '../orchestrator/sql-gateway-client.js';
+import { KAFKA_TRANSACTION_TIMEOUT_MS, kafkaConnection, SqlGatewayClient } from '../clients/index.js';
 import type { ResolvedArtifacts } from './artifacts.js';
 import { runToCompletion } from './java.js';
 import { listeningPorts, type LaunchSpec } from './processes.js';
@@ -130,7 +130,7 @@ export function kafkaService({ config, artifacts, java }: ServiceContext, secure
         'share.coordinator.state.topic.min.isr': 1,
         'group.initial.rebalance.delay.ms': 0,
         // Flink's exactly-once sink keeps transactions open up to its checkpoint timeout.
-        'transaction.max.timeout.ms': 900000,
+        'transaction.max.timeout.ms': KAFKA_TRANSACTION_TIMEOUT_MS,
       }));
       await writeFile(log4j, [
         'status = warn',
@@ -159,17 +159,16 @@ export function kafkaService({ config, artifacts, java }: ServiceContext, secure
         `-Xms256m`, `-Xmx${config.stack.memory.kafkaHeapMb}m`, '-XX:+UseG1GC',
         `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', properties,
       ],
-      env: process.env,
+      env: childEnvironment(),
       cwd: dir,
       logFile,
     }),
     async probe() {
       const admin = new Admin({
         clientId: 'tipstream-stack',
-        bootstrapBrokers: [`${host}:${port}`],
         retries: 0,
         timeout: 3000,
-        ...(secure ? { tls: { ca: [readFileSync(secure.caFile)] }, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: secure.connectionString } } : {}),
+        ...kafkaConnection({ bootstrapServers: `${host}:${port}`, ...(secure ? { connectionString: secure.connectionString, caFile: secure.caFile } : {}) }),
       });
       try {
         await admin.listTopics();
@@ -273,7 +272,7 @@ export function cassandraService({ config, artifacts, java }: ServiceContext, se
         '-cp', `${artifacts.cassandraLibDir}/*`,
         'org.apache.cassandra.service.CassandraDaemon',
       ],
-      env: process.env,
+      env: childEnvironment(),
       cwd: dir,
       logFile,
     }),
@@ -324,15 +323,15 @@ function flinkServices({ config, artifacts, java }: ServiceContext): LocalServic
   const { flinkRest, flinkRpc, sqlGateway, flinkPrometheusFirst } = config.stack.ports;
   const dir = stateFolder(config, 'flink');
   const confDir = join(dir, 'conf');
-  const flinkEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-    ...process.env,
-    FLINK_CONF_DIR: confDir,
-    FLINK_LOG_DIR: join(dir, 'log'),
-    FLINK_PID_DIR: join(dir, 'pid'),
-    JAVA_HOME: undefined,
-    JAVA_RUN: java,
-    ...extra,
-  });
+  const flinkEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
+    childEnvironment({
+      FLINK_CONF_DIR: confDir,
+      FLINK_LOG_DIR: join(dir, 'log'),
+      FLINK_PID_DIR: join(dir, 'pid'),
+      JAVA_HOME: undefined,
+      JAVA_RUN: java,
+      ...extra,
+    });
   let prepared = false;
   const prepare = async () => {
     if (prepared) return;

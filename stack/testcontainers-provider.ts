@@ -8,10 +8,9 @@ import { GenericContainer, getContainerRuntimeClient, Network, Wait, type Contai
 import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
-import { ensureFunctionsJar } from '../orchestrator/functions-jar.js';
 import { resolveArtifacts } from './artifacts.js';
 import { containerDefinitions } from './containers/definitions.js';
-import type { ServiceName, ServiceStatus, StackEndpoints, StackProvider, StackUpResult } from './types.js';
+import type { ServiceName, ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
 
 interface ContainerState {
   provider: 'testcontainers';
@@ -26,6 +25,7 @@ export class TestcontainersStackProvider implements StackProvider {
   constructor(
     private readonly config: ResolvedConfig,
     private readonly progress: Progress,
+    private readonly options: StackOptions = {},
     private readonly connectRuntime: () => Promise<ContainerRuntimeClient> = getContainerRuntimeClient,
   ) {
     this.stateFile = join(config.stateDir, 'containers.json');
@@ -46,13 +46,12 @@ export class TestcontainersStackProvider implements StackProvider {
     const state = await this.readState();
     const running = await this.runningServices(runtime, state);
     const { connectorJarsDir } = await resolveArtifacts(this.config, this.progress);
-    const functionsJarDir = dirname(await ensureFunctionsJar(this.config, this.progress));
+    if (!this.options.buildFunctionsJar) throw new UserError('TIPSTREAM_USAGE', 'the testcontainers stack mounts the Flink functions jar: give it a buildFunctionsJar');
+    const functionsJarDir = dirname(await this.options.buildFunctionsJar(this.progress));
     const definitions = containerDefinitions(this.config, { connectorJarsDir, functionsJarDir });
     if (definitions.every((d) => running.has(d.service))) {
       return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds: 0 };
     }
-    // The CLI exits once the stack is up; testcontainers' reaper would remove the containers then.
-    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
     const network = state.networkId ? undefined : await new Network().start();
     if (network) state.networkId = network.getId();
     const readySeconds: Partial<Record<ServiceName, number>> = {};

@@ -1,4 +1,5 @@
 // What every stack provider offers, whether it runs local processes or containers.
+import type { Progress } from '../common/progress.js';
 
 export type ServiceName = 'kafka' | 'cassandra' | 'flink-jobmanager' | 'flink-taskmanager' | 'sql-gateway';
 
@@ -43,4 +44,10 @@ export interface StackProvider {
   /** Stops exactly what this provider started and waits until it is gone. */
   down(): Promise<void>;
   status(): Promise<ServiceStatus[]>;
+}
+
+/** What a provider is given by whoever composes it (cli/): the stack itself builds no job code. */
+export interface StackOptions {
+  /** Builds (or finds in the cache) the Flink functions jar and returns its path; `up` calls it. */
+  buildFunctionsJar?: (progress: Progress) => Promise<string>;
 }

@@ -64,10 +64,6 @@ export class NeighborhoodIndex {
     }
     return -1;
   };
-
-  names(): string[] {
-    return [...new Set(this.boundaries.map((b) => b.name))].sort();
-  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import cassandra from 'cassandra-driver';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig, projectRoot, type ResolvedConfig } from '../../common/config.js';
-import { ResultsTable, type WindowResult } from '../../orchestrator/index.js';
+import { ResultsTable, type WindowResult } from '../../clients/index.js';
 import { uniqueName } from '../support/kafka.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
-import { deployJob, ensureTopics, FlinkRestClient } from '../../orchestrator/index.js';
+import { deployJob } from '../../orchestrator/index.js';
+import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
 import { deleteTopics, produce, readMessages, uniqueName } from '../support/kafka.js';
 
 let server: Server;

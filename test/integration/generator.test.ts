@@ -9,7 +9,7 @@ import { defaultInputs, events, KafkaTransport, newInputReport, replay, type Sou
 import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
 import { testedKafkaClients } from '../support/kafka-clients.js';
 import { javaCompatiblePartitioner } from '../../generator/transports.js';
-import { ensureTopics } from '../../orchestrator/index.js';
+import { ensureTopics } from '../../clients/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
 const config = loadConfig();

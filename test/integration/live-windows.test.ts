@@ -8,7 +8,8 @@ import cassandra from 'cassandra-driver';
 import { loadConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, Heartbeat, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
-import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, ResultsTable, runRelay } from '../../orchestrator/index.js';
+import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
+import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { deleteTopics, uniqueName } from '../support/kafka.js';
 

@@ -2,7 +2,7 @@
 // window closed in Cassandra equals an independent computation over what the generator actually
 // put in the topics, across the restart: no window lost, none doubled, none partial.
 import { loadConfig } from '../../common/config.js';
-import { readLiveState } from '../../orchestrator/index.js';
+import { readLiveState } from '../../cli/live.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { cleanUpLive, expectExactWindows, freshLiveConfig, liveUntil } from '../support/live.js';
 

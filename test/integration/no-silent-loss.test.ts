@@ -14,7 +14,8 @@ import { loadConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, FaultInjector, Heartbeat, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
 import { javaCompatiblePartitioner } from '../../generator/java-partitioner.js';
-import { collectJobMetrics, deployJob, ensureTopics, FlinkRestClient, type JobMetrics } from '../../orchestrator/index.js';
+import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
+import { collectJobMetrics, deployJob, type JobMetrics } from '../../orchestrator/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 

@@ -5,8 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
-import { ensureTopics, ResultsTable, runRelay, type WindowResult } from '../../orchestrator/index.js';
-import { startSecureCassandra, type SecureCassandra } from '../../stack/secure-cassandra.js';
+import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
+import { runRelay } from '../../orchestrator/index.js';
+import { startSecureCassandra, type SecureCassandra } from '../support/secure-services.js';
 import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
-import { ensureTopics, ResultsTable, runRelay, type WindowResult } from '../../orchestrator/index.js';
+import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
+import { runRelay } from '../../orchestrator/index.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { startSecureKafka } from '../../stack/secure-kafka.js';
+import { startSecureKafka } from '../support/secure-services.js';
 import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();

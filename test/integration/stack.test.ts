@@ -2,31 +2,16 @@
 // lookup connector), and Cassandra.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import axios from 'axios';
 import cassandra from 'cassandra-driver';
 import { loadConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
-import { SqlGatewayClient, type SqlGatewaySession } from '../../orchestrator/sql-gateway-client.js';
+import { FlinkRestClient, SqlGatewayClient, type SqlGatewaySession } from '../../clients/index.js';
 import { isCacheWarm, resolveArtifacts } from '../../stack/index.js';
 import { createTopics, deleteTopics, produce, readMessages, uniqueName } from '../support/kafka.js';
 
 const config = loadConfig();
 const bootstrap = config.kafka.bootstrapServers;
-
-async function waitForJob(jobId: string, state: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const { data } = await axios.get<{ state: string }>(`${config.flink.restUrl}/jobs/${jobId}`);
-    last = data.state;
-    if (last === state) return;
-    if (['FAILED', 'CANCELED'].includes(last)) break;
-    await delay(500);
-  }
-  const { data } = await axios.get<{ 'root-exception'?: string }>(`${config.flink.restUrl}/jobs/${jobId}/exceptions`);
-  throw new Error(`job ${jobId} is ${last}, not ${state}: ${data['root-exception']?.split('\n')[0] ?? ''}`);
-}
 
 describe('the artifact cache', () => {
   it('is complete once the stack is up, and resolving again runs neither Maven nor pip', async () => {
@@ -87,7 +72,7 @@ describe('Flink through the SQL Gateway', () => {
         'connector' = 'kafka', 'topic' = '${output}', 'properties.bootstrap.servers' = '${bootstrap}', 'format' = 'raw')`);
       const insert = await session.execute(`INSERT INTO raw_out SELECT CONCAT(UPPER(line), ':', CAST(CHAR_LENGTH(line) AS STRING)) FROM raw_in`);
       expect(insert.jobId).toMatch(/^[0-9a-f]{32}$/);
-      await waitForJob(insert.jobId!, 'FINISHED');
+      await new FlinkRestClient(config.flink.restUrl).waitForState(insert.jobId!, ['FINISHED'], 120_000);
 
       const received = await readMessages(bootstrap, output, lines.length);
       expect(received.map((m) => m.value).sort()).toEqual(lines.map((l) => `${l.toUpperCase()}:${l.length}`).sort());

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { samples } from '../support/data.js';
-import { SqlGatewayClient, type SqlGatewaySession } from '../../orchestrator/index.js';
+import { SqlGatewayClient, type SqlGatewaySession } from '../../clients/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 
 const config = loadConfig();

@@ -1,6 +1,6 @@
 // Small Kafka helpers for integration tests: unique topics, produce, read back with a deadline.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { kafkaConnection } from '../../clients/index.js';
 import { Admin, Consumer, FetchIsolationLevels, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 export interface ReadMessage {
@@ -16,8 +16,9 @@ export interface KafkaSecurity {
   caFile: string;
 }
 
-function securityOptions(security?: KafkaSecurity) {
-  return security ? { tls: { ca: [readFileSync(security.caFile)] }, sasl: { mechanism: 'PLAIN' as const, username: '$ConnectionString', password: security.connectionString } } : {};
+/** The connection of every test client: through clients/, as tipstream's own clients connect. */
+function connection(bootstrap: string, security?: KafkaSecurity) {
+  return kafkaConnection({ bootstrapServers: bootstrap, ...security });
 }
 
 export function uniqueName(prefix: string): string {
@@ -25,7 +26,7 @@ export function uniqueName(prefix: string): string {
 }
 
 export async function createTopics(bootstrap: string, topics: string[], partitions = 1, security?: KafkaSecurity): Promise<void> {
-  const admin = new Admin({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], ...securityOptions(security) });
+  const admin = new Admin({ clientId: 'tipstream-test', ...connection(bootstrap, security) });
   try {
     await admin.createTopics({ topics, partitions, replicas: 1 });
   } finally {
@@ -34,7 +35,7 @@ export async function createTopics(bootstrap: string, topics: string[], partitio
 }
 
 export async function deleteTopics(bootstrap: string, topics: string[]): Promise<void> {
-  const admin = new Admin({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap] });
+  const admin = new Admin({ clientId: 'tipstream-test', ...connection(bootstrap) });
   try {
     await admin.deleteTopics({ topics });
   } finally {
@@ -45,7 +46,7 @@ export async function deleteTopics(bootstrap: string, topics: string[]): Promise
 export async function produce(bootstrap: string, topic: string, messages: Array<{ key?: string; value: string }>, security?: KafkaSecurity): Promise<void> {
   // Idempotent: without it this client, retrying a produce request that partly failed on a
   // freshly created topic, was seen to write a partition's batch twice.
-  const producer = new Producer({ clientId: 'tipstream-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, ...securityOptions(security) });
+  const producer = new Producer({ clientId: 'tipstream-test', serializers: stringSerializers, idempotent: true, ...connection(bootstrap, security) });
   try {
     await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value })) });
   } finally {
@@ -62,9 +63,8 @@ export async function readMessages(bootstrap: string, topic: string, count: numb
   const consumer = new Consumer({
     groupId: uniqueName('tipstream-test'),
     clientId: 'tipstream-test',
-    bootstrapBrokers: [bootstrap],
     deserializers: stringDeserializers,
-    ...securityOptions(security),
+    ...connection(bootstrap, security),
   });
   const messages: ReadMessage[] = [];
   try {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envName, loadConfig, redactConfig } from '../../../common/config.js';
+import { builtInDefaults, envName, loadConfig } from '../../../common/config.js';
 import { ConfigError } from '../../../common/errors.js';
 
 function tempDir(): string {
@@ -77,10 +77,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: baseEnv, cwd: tempDir(), file: 'missing.yaml' })).toThrow(/cannot read config file .*missing\.yaml/);
   });
 
-  it('keeps secrets out of a printable copy', () => {
-    const config = loadConfig({ env: { ...baseEnv, TIPSTREAM_KAFKA_CONNECTION_STRING: 'Endpoint=sb://x/;SharedAccessKey=secret' }, cwd: tempDir() });
-    expect(config.kafka.connectionString).toContain('secret');
-    expect(JSON.stringify(redactConfig(config))).not.toContain('secret');
+  it('derives the Event Hubs Kafka endpoint from a connection string, unless an address is set anywhere', () => {
+    const env = { ...baseEnv, TIPSTREAM_KAFKA_CONNECTION_STRING: 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKey=secret' };
+    expect(loadConfig({ env, cwd: tempDir() }).kafka.bootstrapServers).toBe('ns.servicebus.windows.net:9093');
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'tipstream.config.yaml'), 'kafka:\n  bootstrapServers: broker:9093\n');
+    expect(loadConfig({ env, cwd }).kafka.bootstrapServers).toBe('broker:9093');
+    expect(loadConfig({ env, cwd: tempDir(), overrides: { kafka: { bootstrapServers: 'flag:9093' } } }).kafka.bootstrapServers).toBe('flag:9093');
+  });
+
+  it('checks durations with the one grammar when loading, so a bad one never reaches deploy', () => {
+    expect(loadConfig({ env: baseEnv, cwd: tempDir(), overrides: { job: { windowSize: '5 m' } } }).job.windowSize).toBe('5 m');
+    expect(() => loadConfig({ env: baseEnv, cwd: tempDir(), overrides: { job: { windowSize: '5 fortnights' } }, overrideNames: { 'job.windowSize': '--window' } })).toThrow(
+      /invalid setting job.windowSize from --window: must look like/,
+    );
+    expect(() => loadConfig({ env: baseEnv, cwd: tempDir(), overrides: { job: { idleTimeout: '0 s' } } })).toThrow(/job.idleTimeout .*longer than 0/);
+  });
+
+  it('puts a command\'s own defaults under the config file, the environment and the flags', () => {
+    const commandDefaults = { job: { windowSize: '1 minute' }, logLevel: 'warn' };
+    expect(loadConfig({ env: baseEnv, cwd: tempDir(), commandDefaults }).job.windowSize).toBe('1 minute');
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'tipstream.config.yaml'), 'job:\n  windowSize: 5 minutes\n');
+    expect(loadConfig({ env: baseEnv, cwd, commandDefaults }).job.windowSize).toBe('5 minutes');
+    expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_LOG_LEVEL: 'debug' }, cwd: tempDir(), commandDefaults }).logLevel).toBe('debug');
+    expect(loadConfig({ env: baseEnv, cwd: tempDir(), commandDefaults }).logLevel).toBe('warn');
+  });
+
+  it('has built-in defaults independent of the environment, for the help texts', () => {
+    expect(builtInDefaults().kafka.bootstrapServers).toBe('127.0.0.1:9092');
+    expect(builtInDefaults().job.windowSize).toBe('1 hour');
   });
 
   it('spells environment variables from setting paths', () => {

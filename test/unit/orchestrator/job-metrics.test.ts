@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
-import type { JobDetails, JobVertex } from '../../../orchestrator/flink-rest-client.js';
-import { summarizeStackTrace } from '../../../orchestrator/flink-rest-client.js';
+import type { JobDetails, JobVertex } from '../../../clients/index.js';
+import { summarizeStackTrace } from '../../../clients/index.js';
 import { collectJobMetrics, jobMetricsGauges, type MetricsSource } from '../../../orchestrator/job-metrics.js';
 
 const vertex = (id: string, name: string, read: number, write: number): JobVertex => ({ id, name, parallelism: 2, status: 'RUNNING', metrics: { 'read-records': read, 'write-records': write, 'read-records-complete': true, 'write-records-complete': true } });

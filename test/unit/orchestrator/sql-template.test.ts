@@ -68,12 +68,17 @@ describe('the job in sql/', () => {
       UDF_LOOKUP_URL: s('http://127.0.0.1:8090/lookup'), UDF_REQUEST_TIMEOUT: s('10'), WINDOW_SIZE: { kind: 'interval', value: '1 hour' },
     });
     expect(statements.map((st) => st.sql.split(/\s+/).slice(0, 3).join(' '))).toEqual([
-      "ADD JAR '/cache/flink-udf-0123456789abcdef/tipstream-flink-udf.jar'", 'CREATE TEMPORARY FUNCTION', 'CREATE TEMPORARY FUNCTION', 'CREATE TEMPORARY FUNCTION', 'CREATE TEMPORARY FUNCTION',
+      "ADD JAR '/cache/flink-udf-0123456789abcdef/tipstream-flink-udf.jar'",
+      ...Array(5).fill('CREATE TEMPORARY FUNCTION'),
+      // 01 sources, 02 parsed views
       'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW',
-      'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE',
-      'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW', 'EXECUTE STATEMENT SET',
+      // 03 the lookup table, five dead-letter sinks, the results sink
+      ...Array(7).fill('CREATE TEMPORARY TABLE'),
+      // 04 rides and fares to join, the join's output, the joined trips, the enriched trips
+      ...Array(5).fill('CREATE TEMPORARY VIEW'),
+      'EXECUTE STATEMENT SET',
     ]);
     for (const st of statements) expect(st.sql).not.toMatch(/\$\{/);
-    expect(statements.at(-1)!.sql.match(/INSERT INTO/g)).toHaveLength(3);
+    expect(statements.at(-1)!.sql.match(/INSERT INTO/g)).toHaveLength(6);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PortInUseError } from '../../../common/errors.js';
-import { assertPortFree, isRunning, launchDetached, stopProcess, waitUntil } from '../../../stack/processes.js';
+import { assertPortFree, isRunning, launchDetached, stopProcess } from '../../../stack/processes.js';
 
 describe('assertPortFree', () => {
   it('fails with an error naming the port and the service when the port is taken', async () => {
@@ -40,22 +40,6 @@ describe('background processes', () => {
 
   it('does not take a recycled pid for the process it started', () => {
     expect(isRunning({ pid: process.pid, startTicks: 1 })).toBe(false);
-  });
-});
-
-describe('waitUntil', () => {
-  it('resolves once the probe succeeds', async () => {
-    let calls = 0;
-    await waitUntil('thing', async () => ++calls >= 3, 5000, 10);
-    expect(calls).toBe(3);
-  });
-
-  it('times out naming what it waited for', async () => {
-    await expect(waitUntil('the thing at here:1', async () => false, 200, 20)).rejects.toThrow(/the thing at here:1: not ready after/);
-  });
-
-  it('stops waiting when the process has exited', async () => {
-    await expect(waitUntil('kafka', async () => false, 5000, 10, () => false)).rejects.toThrow(/exited before it was ready/);
   });
 });
 

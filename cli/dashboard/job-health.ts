@@ -2,9 +2,10 @@
 // `tipstream metrics` (collectJobMetrics), polled by one loop for every browser, plus events in
 // per second from the change in records read between two polls.
 import { EventEmitter } from 'node:events';
-import type { ResolvedConfig } from '../common/config.js';
-import { describeError } from '../common/errors.js';
-import { collectJobMetrics, FlinkRestClient, readDeployment, type JobMetrics } from '../orchestrator/index.js';
+import type { ResolvedConfig } from '../../common/config.js';
+import { describeError } from '../../common/errors.js';
+import { FlinkRestClient } from '../../clients/index.js';
+import { collectJobMetrics, readDeployment, type JobMetrics } from '../../orchestrator/index.js';
 
 /** How long one poll of the job's figures may take before the strip says Flink does not answer. */
 const POLL_DEADLINE_MS = 10_000;

@@ -1,43 +1,24 @@
 // `tipstream relay` and `tipstream results`.
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { action, configFor, type ConfigFlag } from '../common/cli.js';
 import { parseDurationMs } from '../common/duration.js';
 import { PortInUseError, UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
-import { ResultsTable, type WindowResult } from './cassandra-store.js';
-import { runRelay } from './relay.js';
-import { serveMetrics } from './job-metrics.js';
+import { ResultsTable, type WindowResult } from '../clients/index.js';
+import { runRelay, serveMetrics } from '../orchestrator/index.js';
+import { action, configFor, withConfigFlags, type ConfigPath } from './flags.js';
 
-const cassandraFlags: ConfigFlag[] = [
-  { flag: 'contact-points', path: 'cassandra.contactPoints' },
-  { flag: 'cassandra-port', path: 'cassandra.port' },
-  { flag: 'local-dc', path: 'cassandra.localDataCenter' },
-  { flag: 'keyspace', path: 'cassandra.keyspace' },
-  { flag: 'profile', path: 'cassandra.profile' },
-  { flag: 'username', path: 'cassandra.username' },
-  { flag: 'ca-file', path: 'cassandra.caFile' },
+const cassandraSettings: ConfigPath[] = [
+  'cassandra.contactPoints',
+  'cassandra.port',
+  'cassandra.localDataCenter',
+  'cassandra.keyspace',
+  'cassandra.profile',
+  'cassandra.username',
+  'cassandra.caFile',
 ];
 
-const relayFlags: ConfigFlag[] = [
-  ...cassandraFlags,
-  { flag: 'bootstrap-servers', path: 'kafka.bootstrapServers' },
-  { flag: 'topic', path: 'kafka.statsTopic' },
-  { flag: 'consumer-group', path: 'relay.consumerGroup' },
-  { flag: 'concurrency', path: 'relay.concurrency' },
-  { flag: 'retry-budget', path: 'relay.retryBudgetSeconds' },
-];
-
-function withCassandraOptions(command: Command): Command {
-  return command
-    .option('--contact-points <list>', 'Cassandra hosts, comma-separated (default 127.0.0.1)')
-    .option('--cassandra-port <port>', 'CQL port (default 9042; 10350 with --profile cosmos)')
-    .option('--local-dc <name>', 'local data center; on Cosmos DB the Azure region (default datacenter1)')
-    .option('--keyspace <name>', 'keyspace (default newyorktaxi)')
-    .option('--profile <profile>', 'cassandra (default) or cosmos: TLS, port 10350, no token-aware routing')
-    .option('--username <name>', 'user (the Cosmos DB account); the password only from TIPSTREAM_CASSANDRA_PASSWORD')
-    .option('--ca-file <pem>', 'trust this CA for TLS (default: the system CAs)');
-}
+const relaySettings: ConfigPath[] = [...cassandraSettings, 'kafka.bootstrapServers', 'kafka.statsTopic', 'relay.consumerGroup', 'relay.concurrency', 'relay.retryBudgetSeconds'];
 
 /** A fixed-width table of window results, best average tip per mile first. */
 export function formatResults(rows: WindowResult[], limit: number): string {
@@ -54,21 +35,17 @@ export function formatResults(rows: WindowResult[], limit: number): string {
 }
 
 export function registerRelayCommands(program: Command): void {
-  withCassandraOptions(
+  withConfigFlags(
     program
       .command('relay')
       .description('copy window results from the results topic into Cassandra / Cosmos DB (idempotent upserts, offsets committed after the write)'),
+    relaySettings,
   )
-    .option('--bootstrap-servers <list>', 'Kafka bootstrap servers (default 127.0.0.1:9092)')
-    .option('--topic <name>', 'results topic (default taxi-neighborhood-stats)')
-    .option('--consumer-group <id>', 'Kafka consumer group (default tipstream-relay)')
-    .option('--concurrency <n>', 'writes in flight at once (default 32)')
-    .option('--retry-budget <seconds>', 'how long a write may keep failing before the relay stops (default 120)')
     .option('--stop-when-idle <duration>', 'stop after this long without a new result, e.g. "10 s" (default: run until Ctrl-C)')
     .option('--metrics-port <port>', "serve the relay's counters and lag as Prometheus text on this port, e.g. 9465")
     .action(
       action(async (options: { stopWhenIdle?: string; metricsPort?: string }, command: Command) => {
-        const config = configFor(command, relayFlags);
+        const config = configFor(command);
         const stopWhenIdleMs = options.stopWhenIdle === undefined ? undefined : parseDurationMs(options.stopWhenIdle, '--stop-when-idle');
         const metricsPort = options.metricsPort === undefined ? undefined : Number(options.metricsPort);
         if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort > 0 && metricsPort < 65536)) {
@@ -106,14 +83,14 @@ export function registerRelayCommands(program: Command): void {
       }),
     );
 
-  withCassandraOptions(program.command('results').description('read the window results back from Cassandra / Cosmos DB'))
+  withConfigFlags(program.command('results').description('read the window results back from Cassandra / Cosmos DB'), cassandraSettings)
     .option('--neighborhood <name>', 'only this neighborhood')
     .option('--since <time>', 'only windows ending after this ISO-8601 time')
     .option('--limit <n>', 'rows to print (default 20)', '20')
     .option('--json', 'print every matching row as JSON')
     .action(
       action(async (options: { neighborhood?: string; since?: string; limit: string; json?: boolean }, command: Command) => {
-        const config = configFor(command, cassandraFlags);
+        const config = configFor(command);
         const since = options.since === undefined ? undefined : new Date(options.since);
         if (since !== undefined && Number.isNaN(since.getTime())) throw new UserError('TIPSTREAM_USAGE', `--since must be an ISO-8601 time, got '${options.since}'`);
         const limit = Number(options.limit);

@@ -6,30 +6,33 @@ import cassandra from 'cassandra-driver';
 import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
+import { windowResultColumns, windowResultSchema, type WindowResult } from './window-result.js';
 
 const log = childLogger('cassandra');
 const { Client, auth, policies, types } = cassandra;
 
-/** A window result as the job writes it to `taxi-neighborhood-stats` (DESIGN.md). */
-export interface WindowResult {
-  windowStart: string;
-  windowEnd: string;
-  neighborhood: string;
-  rideCount: number;
-  totalFareAmount: number;
-  totalTipAmount: number;
-  averageFareAmount: number;
-  averageTipAmount: number;
-  totalDistanceMiles: number;
-  averageTipPerMile: number | null;
-}
-
 export const TABLE = 'neighborhoodstats';
 
-const COLUMNS = [
-  'neighborhood', 'window_end', 'window_start', 'number_of_rides', 'total_fare_amount', 'total_tip_amount',
-  'average_fare_amount', 'average_tip_amount', 'total_distance_miles', 'average_tip_per_mile',
-] as const;
+const FIELDS = Object.keys(windowResultColumns) as Array<keyof WindowResult>;
+const COLUMNS = Object.values(windowResultColumns);
+
+/** A field's value as the driver binds it: times as Dates, the ride count as a bigint. */
+function toColumn(row: WindowResult, field: keyof WindowResult): unknown {
+  if (field === 'windowStart' || field === 'windowEnd') return new Date(row[field]);
+  if (field === 'rideCount') return types.Long.fromNumber(row.rideCount);
+  return row[field];
+}
+
+/** A row read back, through the same schema the relay checks records with. */
+function fromRow(row: cassandra.types.Row): WindowResult {
+  const value = (field: keyof WindowResult) => {
+    const v = row.get(windowResultColumns[field]) as unknown;
+    if (v instanceof Date) return v.toISOString();
+    if (v instanceof types.Long) return v.toNumber();
+    return v;
+  };
+  return windowResultSchema.parse(Object.fromEntries(FIELDS.map((f) => [f, value(f)])));
+}
 
 /** Keep-alive and heartbeats under Azure's 4-minute idle timeout. */
 const HEARTBEAT_MS = 60_000;
@@ -107,11 +110,7 @@ export class ResultsTable {
   async upsert(row: WindowResult): Promise<void> {
     await this.client.execute(
       `INSERT INTO ${this.keyspace}.${TABLE} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
-      [
-        row.neighborhood, new Date(row.windowEnd), new Date(row.windowStart), types.Long.fromNumber(row.rideCount),
-        row.totalFareAmount, row.totalTipAmount, row.averageFareAmount, row.averageTipAmount,
-        row.totalDistanceMiles, row.averageTipPerMile,
-      ],
+      FIELDS.map((field) => toColumn(row, field)),
       { prepare: true },
     );
   }
@@ -136,18 +135,7 @@ export class ResultsTable {
     // larger result frames (RangeError in FrameReader) that plain Node parses fine.
     const stream = this.client.stream(cql, params, { prepare: true, fetchSize: 250 }) as unknown as AsyncIterable<cassandra.types.Row>;
     for await (const row of stream) {
-      rows.push({
-        neighborhood: row.get('neighborhood') as string,
-        windowStart: (row.get('window_start') as Date).toISOString(),
-        windowEnd: (row.get('window_end') as Date).toISOString(),
-        rideCount: Number(row.get('number_of_rides')),
-        totalFareAmount: row.get('total_fare_amount') as number,
-        totalTipAmount: row.get('total_tip_amount') as number,
-        averageFareAmount: row.get('average_fare_amount') as number,
-        averageTipAmount: row.get('average_tip_amount') as number,
-        totalDistanceMiles: row.get('total_distance_miles') as number,
-        averageTipPerMile: (row.get('average_tip_per_mile') as number | null) ?? null,
-      });
+      rows.push(fromRow(row));
     }
     return rows;
   }

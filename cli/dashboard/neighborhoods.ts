@@ -4,7 +4,7 @@
 import simplify from '@turf/simplify';
 import truncate from '@turf/truncate';
 import type { FeatureCollection, MultiPolygon, Polygon } from 'geojson';
-import { loadBoundaries, type LoadOptions } from '../udf-service/index.js';
+import { loadBoundaries, type LoadOptions } from '../../udf-service/index.js';
 
 /** Degrees; about 10 m at New York's latitude, below what a city-wide map shows. */
 const SIMPLIFY_TOLERANCE = 0.0001;

@@ -9,9 +9,9 @@
 // the dashboard can reach only the database. The cost is the relay's own lag plus up to one poll
 // interval, and one read per interval (request units on Cosmos DB: `dashboard.pollInterval`).
 import { EventEmitter } from 'node:events';
-import type { ResolvedConfig } from '../common/config.js';
-import { describeError } from '../common/errors.js';
-import { ResultsTable, type WindowResult } from '../orchestrator/index.js';
+import type { ResolvedConfig } from '../../common/config.js';
+import { describeError } from '../../common/errors.js';
+import { ResultsTable, type WindowResult } from '../../clients/index.js';
 
 export interface WindowSummary {
   windowStart: string;

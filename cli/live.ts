@@ -11,13 +11,10 @@ import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
+import { ensureTopics, FlinkRestClient, kafkaEndpoint, type WindowResult } from '../clients/index.js';
+import { pollUntil } from '../common/retry.js';
 import { defaultInputs, Heartbeat, KafkaTransport, replay, type GeneratorSummary } from '../generator/index.js';
-import type { WindowResult } from './cassandra-store.js';
-import { deployJob, ensureTopics } from './deploy.js';
-import { FlinkRestClient } from './flink-rest-client.js';
-import { collectJobMetrics, type JobMetrics } from './job-metrics.js';
-import { runRelay, type RelayCounters } from './relay.js';
-import { latestCheckpoint } from './resume.js';
+import { collectJobMetrics, deployJob, latestCheckpoint, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
 
 const log = childLogger('live');
 
@@ -82,19 +79,25 @@ export async function readLiveState(config: ResolvedConfig, name?: string): Prom
  * one. So wait for all of its tasks, up to two minutes, and try again while Flink says so.
  */
 async function stopWithSavepointWhenRunning(flink: FlinkRestClient, jobId: string): Promise<string> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const job = await flink.job(jobId);
-    const running = job.vertices.every((v) => v.status === 'RUNNING');
-    if (running || Date.now() > deadline) {
+  return pollUntil(
+    `a savepoint of job ${jobId}`,
+    async () => {
+      const job = await flink.job(jobId);
+      const running = job.vertices.every((v) => v.status === 'RUNNING');
+      if (!running) return undefined;
       try {
         return await flink.stopWithSavepoint(jobId, undefined);
       } catch (err) {
-        if (!/not being executed at the moment|Not all required tasks are currently running/.test((err as Error).message) || Date.now() > deadline) throw err;
+        if (!/not being executed at the moment|Not all required tasks are currently running/.test((err as Error).message)) throw err;
+        return undefined;
       }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+    },
+    { timeoutMs: 120_000, intervalMs: 1_000, giveUp: () => true },
+  ).catch(async (err: unknown) => {
+    // Past the two minutes: one last try whatever the tasks say, its error the one reported.
+    if (!(err instanceof InfrastructureError && err.code === 'TIPSTREAM_TIMEOUT')) throw err;
+    return flink.stopWithSavepoint(jobId, undefined);
+  });
 }
 
 /** A progress that keeps the generator's sent count (the replay reports it through its bar). */
@@ -210,7 +213,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     );
   }, 2_000);
 
-  const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client, ...(k.connectionString ? { connectionString: k.connectionString } : {}), ...(k.caFile ? { caFile: k.caFile } : {}) });
+  const transport = new KafkaTransport({ ...kafkaEndpoint(config), rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client });
   let generator: GeneratorSummary;
   try {
     wallStart = Date.now();

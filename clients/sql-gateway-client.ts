@@ -1,10 +1,8 @@
 // A typed client of the Flink SQL Gateway REST API (v2): sessions, statements, their status and
 // results. Gateway failures become one clear message instead of an HTTP dump.
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { setTimeout as delay } from 'node:timers/promises';
 import { InfrastructureError, TipstreamError } from '../common/errors.js';
-
-export type OperationStatus = 'INITIALIZED' | 'PENDING' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'CLOSED' | 'ERROR' | 'TIMEOUT';
+import { pollUntil, systemClock, type Clock } from '../common/retry.js';
 
 export interface ResultColumn {
   name: string;
@@ -47,7 +45,11 @@ export class SqlStatementError extends TipstreamError {
 export class SqlGatewayClient {
   readonly http: AxiosInstance;
 
-  constructor(readonly baseUrl: string, timeoutMs = 30_000) {
+  constructor(
+    readonly baseUrl: string,
+    timeoutMs = 30_000,
+    readonly clock: Clock = systemClock,
+  ) {
     this.http = axios.create({ baseURL: baseUrl.replace(/\/$/, ''), timeout: timeoutMs });
   }
 
@@ -92,24 +94,30 @@ export class SqlGatewaySession {
    */
   async execute(statement: string, timeoutMs = 120_000): Promise<StatementResult> {
     const operation = await this.submit(statement);
-    const deadline = Date.now() + timeoutMs;
     const result: StatementResult = { columns: [], rows: [] };
     let uri = `${this.path}/operations/${operation}/result/0?rowFormat=JSON`;
-    for (;;) {
-      const page = await this.client.call<FetchResultsResponse>('fetching statement results', () => this.client.http.get(uri));
-      if (page.jobID) result.jobId = page.jobID;
-      if (page.results?.columns?.length) result.columns = page.results.columns;
-      if (page.results?.data) result.rows.push(...page.results.data);
-      if (page.resultType === 'EOS' || !page.nextResultUri) return result;
-      // A non-query (DDL, INSERT) is complete with its first payload.
-      if (page.resultType === 'PAYLOAD' && page.isQueryResult === false) return result;
-      if (Date.now() > deadline) {
-        await this.closeOperation(operation).catch(() => undefined);
-        throw new InfrastructureError('TIPSTREAM_TIMEOUT', `statement did not finish within ${timeoutMs / 1000} s: ${firstLine(statement)}`);
-      }
-      if (page.resultType === 'NOT_READY' || page.results?.data.length === 0) await delay(200);
-      uri = page.nextResultUri;
-    }
+    // Each page says where the next one is; an empty or not-ready page is asked again after 200 ms.
+    return pollUntil(
+      `statement ${firstLine(statement)}`,
+      async () => {
+        for (;;) {
+          const page = await this.client.call<FetchResultsResponse>('fetching statement results', () => this.client.http.get(uri));
+          if (page.jobID) result.jobId = page.jobID;
+          if (page.results?.columns?.length) result.columns = page.results.columns;
+          if (page.results?.data) result.rows.push(...page.results.data);
+          if (page.resultType === 'EOS' || !page.nextResultUri) return result;
+          // A non-query (DDL, INSERT) is complete with its first payload.
+          if (page.resultType === 'PAYLOAD' && page.isQueryResult === false) return result;
+          uri = page.nextResultUri;
+          if (page.resultType === 'NOT_READY' || page.results?.data.length === 0) return undefined;
+        }
+      },
+      { timeoutMs, intervalMs: 200, clock: this.client.clock, giveUp: () => true },
+    ).catch(async (err: unknown) => {
+      if (!(err instanceof InfrastructureError && err.code === 'TIPSTREAM_TIMEOUT')) throw err;
+      await this.closeOperation(operation).catch(() => undefined);
+      throw new InfrastructureError('TIPSTREAM_TIMEOUT', `statement did not finish within ${timeoutMs / 1000} s: ${firstLine(statement)}`);
+    });
   }
 
   /** Rows of a bounded query, as arrays of field values. */
@@ -118,19 +126,8 @@ export class SqlGatewaySession {
     return result.rows.map((row) => row.fields);
   }
 
-  async status(operation: string): Promise<OperationStatus> {
-    const data = await this.client.call<{ status: OperationStatus }>('reading an operation status', () =>
-      this.client.http.get(`${this.path}/operations/${operation}/status`),
-    );
-    return data.status;
-  }
-
   async closeOperation(operation: string): Promise<void> {
     await this.client.call('closing an operation', () => this.client.http.delete(`${this.path}/operations/${operation}/close`));
-  }
-
-  async heartbeat(): Promise<void> {
-    await this.client.call('sending a session heartbeat', () => this.client.http.post(`${this.path}/heartbeat`));
   }
 
   async close(): Promise<void> {

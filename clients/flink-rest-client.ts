@@ -1,8 +1,8 @@
 // A typed client of the parts of Flink's REST API the orchestrator uses: job state, vertices and
 // their metrics, checkpoints, cancel and stop-with-savepoint.
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { setTimeout as delay } from 'node:timers/promises';
 import { InfrastructureError } from '../common/errors.js';
+import { pollUntil, systemClock, type Clock } from '../common/retry.js';
 
 export type JobState =
   | 'INITIALIZING' | 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED'
@@ -51,7 +51,10 @@ export function summarizeStackTrace(trace: string): string {
 export class FlinkRestClient {
   private readonly http: AxiosInstance;
 
-  constructor(readonly baseUrl: string) {
+  constructor(
+    readonly baseUrl: string,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.http = axios.create({ baseURL: baseUrl.replace(/\/$/, ''), timeout: 15_000 });
   }
 
@@ -129,36 +132,51 @@ export class FlinkRestClient {
       () => this.http.post(`/jobs/${jobId}/stop`, { drain: false, ...(targetDirectory ? { targetDirectory } : {}) }),
       `stopping job ${jobId} with a savepoint`,
     );
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const status = await this.get<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string } } }>(
-        `/jobs/${jobId}/savepoints/${trigger}`,
-        `following the savepoint of job ${jobId}`,
-      );
-      if (status.status.id === 'COMPLETED') {
+    const location = await pollUntil(
+      `the savepoint of job ${jobId}`,
+      async () => {
+        const status = await this.get<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string } } }>(
+          `/jobs/${jobId}/savepoints/${trigger}`,
+          `following the savepoint of job ${jobId}`,
+        );
+        if (status.status.id !== 'COMPLETED') return undefined;
         if (status.operation?.location) return status.operation.location;
         const cause = status.operation?.['failure-cause']?.['stack-trace']?.split('\n')[0] ?? 'unknown cause';
         throw new InfrastructureError('TIPSTREAM_START', `the savepoint of job ${jobId} failed: ${cause}`);
+      },
+      { timeoutMs, intervalMs: 500, clock: this.clock, giveUp: () => true },
+    ).catch((err: unknown) => {
+      if (err instanceof InfrastructureError && err.code === 'TIPSTREAM_TIMEOUT') {
+        throw new InfrastructureError('TIPSTREAM_TIMEOUT', `the savepoint of job ${jobId} did not complete within ${timeoutMs / 1000} s`);
       }
-      await delay(500);
-    }
-    throw new InfrastructureError('TIPSTREAM_TIMEOUT', `the savepoint of job ${jobId} did not complete within ${timeoutMs / 1000} s`);
+      throw err;
+    });
+    return location;
   }
 
   /** Waits until the job reaches one of `states`; a terminal state not asked for is an error naming Flink's cause. */
   async waitForState(jobId: string, states: JobState[], timeoutMs: number): Promise<JobDetails> {
-    const deadline = Date.now() + timeoutMs;
     let last: JobDetails | undefined;
-    while (Date.now() < deadline) {
-      last = await this.job(jobId);
-      if (states.includes(last.state)) return last;
-      if (terminalStates.includes(last.state)) {
-        const cause = await this.rootException(jobId).catch(() => undefined);
-        throw new InfrastructureError('TIPSTREAM_START', `job ${jobId} ended ${last.state}${cause ? `: ${cause}` : ''}`);
+    try {
+      return await pollUntil(
+        `job ${jobId}`,
+        async () => {
+          last = await this.job(jobId);
+          if (states.includes(last.state)) return last;
+          if (terminalStates.includes(last.state)) {
+            const cause = await this.rootException(jobId).catch(() => undefined);
+            throw new InfrastructureError('TIPSTREAM_START', `job ${jobId} ended ${last.state}${cause ? `: ${cause}` : ''}`);
+          }
+          return undefined;
+        },
+        { timeoutMs, intervalMs: 500, clock: this.clock, giveUp: () => true },
+      );
+    } catch (err) {
+      if (err instanceof InfrastructureError && err.code === 'TIPSTREAM_TIMEOUT') {
+        throw new InfrastructureError('TIPSTREAM_TIMEOUT', `job ${jobId} is ${last?.state ?? 'unknown'}, not ${states.join(' or ')}, after ${timeoutMs / 1000} s`);
       }
-      await delay(500);
+      throw err;
     }
-    throw new InfrastructureError('TIPSTREAM_TIMEOUT', `job ${jobId} is ${last?.state ?? 'unknown'}, not ${states.join(' or ')}, after ${timeoutMs / 1000} s`);
   }
 
   private get<T>(path: string, what: string): Promise<T> {

@@ -2,33 +2,26 @@
 // once), udf-service, replay, bounded deploy, relay into Cassandra, then the results per
 // neighborhood and the malformed counts. The services stay up for exploring until
 // `tipstream stack down`.
-import { Admin } from '@platformatic/kafka';
 import axios from 'axios';
 import type { Command } from 'commander';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { action, configFor, type ConfigFlag } from '../common/cli.js';
+import { ensureTopics, FlinkRestClient, kafkaEndpoint, recreateTopics, ResultsTable, type WindowResult } from '../clients/index.js';
 import { describeSetting, requireExistingPath, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
-import { logger } from '../common/logger.js';
 import { createProgress, type Progress } from '../common/progress.js';
+import { pollUntil } from '../common/retry.js';
 import { readFile } from 'node:fs/promises';
-import { inputPath, KafkaTransport, replay, type InputFormat } from '../generator/index.js';
-import { loadLibrdkafka } from '../generator/librdkafka-producer.js';
-import { createStackProvider, runningApp, startApp } from '../stack/index.js';
-import { isRunning, waitUntil } from '../stack/processes.js';
-import { ResultsTable, type WindowResult } from './cassandra-store.js';
-import { deployJob, ensureTopics } from './deploy.js';
-import { FlinkRestClient } from './flink-rest-client.js';
-import { collectJobMetrics } from './job-metrics.js';
+import { inputPath, KafkaTransport, loadLibrdkafka, replay, type InputFormat } from '../generator/index.js';
+import { collectJobMetrics, deployJob, ensureFunctionsJar, runRelay } from '../orchestrator/index.js';
+import { createStackProvider, isRunning, runningApp, startApp } from '../stack/index.js';
+import { action, configFor, withConfigFlags } from './flags.js';
 import { runLive, type LiveView } from './live.js';
-import { runRelay } from './relay.js';
 
-const startFlags: ConfigFlag[] = [
-  { flag: 'window', path: 'job.windowSize' },
-  { flag: 'boundaries', path: 'udf.boundaries' },
-  { flag: 'name-field', path: 'udf.nameField' },
-  { flag: 'where', path: 'udf.where' },
-];
+/**
+ * What `start` does unless told otherwise (a flag, the environment or the config file): 1-minute
+ * windows, so the sample's hours make a table; component logs only for warnings, as the steps
+ * below tell the story.
+ */
+const startDefaults = { job: { windowSize: '1 minute' }, logLevel: 'warn' };
 
 interface StartOptions {
   live?: boolean;
@@ -57,29 +50,6 @@ export function neighborhoodTotals(rows: WindowResult[]) {
     .sort((a, b) => (b.tipPerMile ?? -1) - (a.tipPerMile ?? -1));
 }
 
-/** Deletes and re-creates the demo's topics on the local broker, so a second run starts clean. */
-async function freshTopics(config: ResolvedConfig, topics: string[]): Promise<void> {
-  const admin = new Admin({ clientId: 'tipstream-start', bootstrapBrokers: config.kafka.bootstrapServers.split(',') });
-  try {
-    const existing = new Set(await admin.listTopics());
-    const old = topics.filter((t) => existing.has(t));
-    if (old.length > 0) await admin.deleteTopics({ topics: old });
-  } finally {
-    await admin.close().catch(() => undefined);
-  }
-  // Deletion completes in the background: creating too early says the topic still exists.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const created = await ensureTopics(config, topics);
-      if (created.length === topics.length || Date.now() > deadline) return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await sleep(500);
-  }
-}
-
 async function ensureUdfService(config: ResolvedConfig, progress: Progress): Promise<void> {
   const ready = () => axios.get(`http://${config.host}:${config.udf.port}/readyz`, { timeout: 2000 }).then((r) => r.status === 200, () => false);
   if (await ready()) {
@@ -91,7 +61,7 @@ async function ensureUdfService(config: ResolvedConfig, progress: Progress): Pro
   if (config.udf.where) args.push('--where', config.udf.where);
   const app = await startApp(config, 'udf-service', args);
   try {
-    await waitUntil('the udf-service', ready, 60_000, 300, () => isRunning(app));
+    await pollUntil('the udf-service', ready, { timeoutMs: 60_000, intervalMs: 300, alive: () => isRunning(app) });
   } catch (err) {
     // The service's own last line says why (a bad shapefile, a busy port), not just that it exited.
     const reason = await lastErrorLine(app.logFile);
@@ -171,16 +141,14 @@ export function renderLiveView(view: LiveView, top: number): string {
 }
 
 export function registerStartCommand(program: Command): void {
-  program
-    .command('start')
+  withConfigFlags(program.command('start'), ['job.windowSize', 'udf.boundaries', 'udf.nameField', 'udf.where'], {
+    'job.windowSize': { help: 'tumbling window', default: '"1 minute" here' },
+    'udf.boundaries': { help: 'neighborhood boundaries', default: 'the Zillow shapefile' },
+  })
     .description('run the whole pipeline on real sample data and print the results (what `npm start` does)')
     .option('--format <format>', 'input format: debs (default), foil or synthetic', 'debs')
     .option('--input <path>', 'trip file(s) (default: the sample of --format in data/)')
-    .option('--window <size>', 'tumbling window (default "1 minute" here)')
     .option('--malformed-rate <p>', 'share of malformed events injected, to show the dead-letter path', '0.01')
-    .option('--boundaries <path>', 'neighborhood boundaries (default: the Zillow shapefile)')
-    .option('--name-field <field>', 'attribute holding the neighborhood name (default Name)')
-    .option('--where <filter>', "keep only features matching, e.g. 'City=New York'")
     .option('--top <n>', 'neighborhoods to print', '15')
     .option('--min-rides <n>', 'rank only neighborhoods with at least this many rides', '10')
     .option('--keep-topics', 'do not delete and re-create the local topics first')
@@ -188,8 +156,7 @@ export function registerStartCommand(program: Command): void {
     .option('--speedup <factor>', 'live: event time runs this many times faster than the wall clock', '60')
     .action(
       action(async (options: StartOptions, command: Command) => {
-        const config = configFor(command, startFlags);
-        if (command.getOptionValueSource('window') !== 'cli' && process.env.TIPSTREAM_JOB_WINDOW_SIZE === undefined) config.job.windowSize = '1 minute';
+        const config = configFor(command, { commandDefaults: startDefaults });
         const malformedRate = Number(options.malformedRate);
         if (!(malformedRate >= 0 && malformedRate < 1)) throw new UserError('TIPSTREAM_USAGE', `--malformed-rate must be a number from 0 to below 1, got '${options.malformedRate}'`);
         const top = Number(options.top);
@@ -202,8 +169,6 @@ export function registerStartCommand(program: Command): void {
         // Missing files fail here, in one line, before anything is started.
         const input = inputPath(options.live ? 'synthetic' : options.format, options.live ? undefined : options.input);
         requireExistingPath(config.udf.boundaries, describeSetting(config, 'udf.boundaries'));
-        // The steps below tell the story; component logs only for warnings, unless asked for.
-        if (process.env.TIPSTREAM_LOG_LEVEL === undefined) logger.level = 'warn';
         const progress = createProgress();
         const say = (line: string) => process.stdout.write(`${line}\n`);
         // An error names the step it ended, e.g. "step 2/6 udf-service (neighborhood lookup): ...".
@@ -215,7 +180,7 @@ export function registerStartCommand(program: Command): void {
         };
         try {
           step(`1/${steps} local stack (Kafka, Flink with its SQL Gateway, Cassandra)`);
-          const stack = await (await createStackProvider(config, progress)).up();
+          const stack = await (await createStackProvider(config, progress, { buildFunctionsJar: (p) => ensureFunctionsJar(config, p) })).up();
           say(stack.alreadyUp ? '    already up' : `    up (artifacts ${stack.resolveSeconds.toFixed(0)} s)`);
 
           step(`2/${steps} udf-service (neighborhood lookup)`);
@@ -230,9 +195,9 @@ export function registerStartCommand(program: Command): void {
           const k = config.kafka;
           const topics = [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic];
           step(`3/6 replaying ${options.format} trips into ${k.rideTopic} and ${k.fareTopic}`);
-          if (k.connectionString === undefined && !options.keepTopics) await freshTopics(config, topics);
+          if (k.connectionString === undefined && !options.keepTopics) await recreateTopics(config, topics);
           else await ensureTopics(config, topics);
-          const transport = new KafkaTransport({ bootstrapServers: k.bootstrapServers, rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client, ...(k.connectionString ? { connectionString: k.connectionString } : {}), ...(k.caFile ? { caFile: k.caFile } : {}) });
+          const transport = new KafkaTransport({ ...kafkaEndpoint(config), rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client });
           const summary = await replay(
             {
               source: { format: options.format, input, faresLeadMs: 0, bufferCapacity: 200_000, ...(options.format === 'synthetic' ? { trips: 100_000 } : {}) },
@@ -283,7 +248,7 @@ export function registerStartCommand(program: Command): void {
           say(`Malformed records (Flink's dead-letter counts / injected by the generator): rides ${metrics.malformedRides ?? 'unknown'} / ${summary.injected.malformedRides}, fares ${metrics.malformedFares ?? 'unknown'} / ${summary.injected.malformedFares}; they are in the topic ${k.deadLetterTopic}.`);
           say('');
           say(`Flink UI        ${config.flink.restUrl}/#/job/completed/${deployment.jobId}/overview`);
-          say(`Flink metrics   Prometheus text on http://${config.host}:9249/metrics and the next ports up to 9259 (one per Flink process)`);
+          say(`Flink metrics   Prometheus text on http://${config.host}:${config.stack.ports.flinkPrometheusFirst}/metrics and the next ports up to ${config.stack.ports.flinkPrometheusFirst + 10} (one per Flink process)`);
           say(`Job metrics     tipstream metrics   (or --serve for Prometheus text on port ${config.metrics.port})`);
           say('Results         tipstream results --limit 20');
           const udf = await runningApp(config, 'udf-service');

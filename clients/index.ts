@@ -1,0 +1,19 @@
+// Clients of the services tipstream talks to: Kafka (connection options for every client and the
+// SQL, topics), Flink's REST API, the Flink SQL Gateway, and the Cassandra results table.
+export {
+  ensureTopics,
+  kafkaConnection,
+  kafkaEndpoint,
+  kafkaSqlOptions,
+  librdkafkaConnection,
+  recreateTopics,
+  transactionTimeoutSqlOption,
+  KAFKA_TRANSACTION_TIMEOUT_MS,
+  SHADED_PLAIN_LOGIN_MODULE,
+  type KafkaEndpoint,
+  type LibrdkafkaConnection,
+} from './kafka.js';
+export { FlinkRestClient, summarizeStackTrace, terminalStates, type JobDetails, type JobState, type JobVertex } from './flink-rest-client.js';
+export { SqlGatewayClient, SqlGatewaySession, SqlStatementError, type StatementResult } from './sql-gateway-client.js';
+export { clientOptions, describeTarget, isRetriableWriteError, redact, ResultsTable, retryAfterMs, TABLE } from './cassandra-store.js';
+export { parseWindowResult, windowResultColumns, windowResultSchema, type WindowResult } from './window-result.js';
