@@ -1,3 +1,20 @@
+-- The job, in the order the orchestrator submits it: 00 to 05, one session, the statement set
+-- last. Its contract with the host code (orchestrator/, cli/, udf-service/):
+-- * Placeholders. A dollar sign with a NAME in braces is filled by orchestrator/job-values.ts and escaped by
+--   orchestrator/sql-template.ts for its kind: a quoted string, an INTERVAL, or `options`, which
+--   render as zero or more `'key' = 'value',` lines, each with its trailing comma: so an options
+--   placeholder always stands before a literal option (`'format' = ...`), never last in a WITH.
+-- * Names the host reads. orchestrator/job-metrics.ts finds its counts by operator names that come
+--   from here: the sources ride_source and fare_source, the sinks dead_letter_rides,
+--   dead_letter_fares, unjoined_rides, unjoined_fares and late_trips (each its own operator, its
+--   record count the metric of that name), the IntervalJoin and the window aggregate.
+-- * 'Unknown' (04-enrich-and-join.sql) is the udf-service's UNKNOWN (udf-service/neighborhood-index.ts).
+-- * The results (neighborhood_stats) are the window result of clients/window-result.ts, field by
+--   field; the dead letters carry payload, stream, reason, sourcePartition, sourceOffset, seenAt.
+-- * Heartbeats (medallion 'tipstream-heartbeat', generator/heartbeat.ts) move watermarks and are
+--   dropped before the join.
+-- test/unit/orchestrator/sql-template.test.ts checks the placeholders, names and constants.
+
 -- tipstream's own functions (flink-udf/, built by `tipstream stack up` or `deploy`): each ride and
 -- fare is parsed once, by a table function, and the sources read their event time without a
 -- regex. SQL alone parsed a ride once per JSON_VALUE (about 15 times) and a fare once per

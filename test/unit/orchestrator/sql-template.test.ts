@@ -1,3 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { windowResultSchema } from '../../../clients/index.js';
+import { HEARTBEAT_MEDALLION } from '../../../generator/index.js';
+import { sqlDir } from '../../../orchestrator/index.js';
+import { UNKNOWN } from '../../../udf-service/index.js';
 import { flinkDuration, renderJob, renderTemplate, splitStatements, sqlInterval, sqlString } from '../../../orchestrator/sql-template.js';
 
 describe('SQL placeholders', () => {
@@ -80,5 +86,35 @@ describe('the job in sql/', () => {
     ]);
     for (const st of statements) expect(st.sql).not.toMatch(/\$\{/);
     expect(statements.at(-1)!.sql.match(/INSERT INTO/g)).toHaveLength(6);
+  });
+});
+
+describe('the contract of sql/ with the host code (the header of sql/00-functions.sql)', () => {
+  const files = readdirSync(sqlDir).filter((f) => f.endsWith('.sql')).sort();
+  const text = (file: string) => readFileSync(join(sqlDir, file), 'utf8');
+  const all = files.map(text).join('\n');
+
+  it('puts every options placeholder (it renders with a trailing comma) before a literal option', () => {
+    const options = ['IDLE_TIMEOUT', 'BOUNDED_MODE', 'KAFKA_SECURITY', 'STATS_DELIVERY', 'DEAD_LETTER_SINK'];
+    for (const file of files) {
+      const lines = text(file).split('\n').map((l) => l.trim());
+      lines.forEach((line, i) => {
+        if (!options.some((name) => line === `\${${name}}`)) return;
+        const next = lines.slice(i + 1).find((l) => l !== '' && !options.some((name) => l === `\${${name}}`));
+        expect({ file, line, next }).toEqual({ file, line, next: expect.stringMatching(/^'[a-z.-]+' = /) });
+      });
+    }
+  });
+
+  it('names the operators the metrics read, the udf-service\'s Unknown, the heartbeat medallion and the window result fields', () => {
+    for (const name of ['ride_source', 'fare_source', 'dead_letter_rides', 'dead_letter_fares', 'unjoined_rides', 'unjoined_fares', 'late_trips']) {
+      expect(all).toMatch(new RegExp(`CREATE TEMPORARY TABLE ${name}\\b`));
+      expect(readFileSync(join(sqlDir, '..', 'orchestrator', 'job-metrics.ts'), 'utf8')).toContain(`'${name}'`);
+    }
+    expect(text('04-enrich-and-join.sql')).toContain(`'${UNKNOWN}'`);
+    expect(text('04-enrich-and-join.sql')).toContain(`'${HEARTBEAT_MEDALLION}'`);
+    const stats = /CREATE TEMPORARY TABLE neighborhood_stats \(([^)]*)\)/.exec(all)![1]!;
+    const columns = stats.split(',').map((c) => c.trim().split(/\s+/)[0]);
+    expect(columns.sort()).toEqual(Object.keys(windowResultSchema.shape).sort());
   });
 });
