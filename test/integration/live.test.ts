@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { envName, loadConfig, projectRoot } from '../../common/config.js';
 import { readLiveState } from '../../orchestrator/index.js';
 import { startUdfService } from '../../udf-service/index.js';
@@ -35,8 +37,11 @@ it('serves the live map beside `start --live` and prints its address', async () 
   await once(probe, 'listening');
   const dashboardPort = (probe.address() as AddressInfo).port;
   await new Promise((done) => probe.close(done));
+  // `start` brings the stack up, so it runs with the stack's own state folder (where the stack
+  // records its processes); the live and deployment records it writes there are put back after.
+  const records = [join(base.stateDir, 'tipstream-live.json'), join(base.stateDir, 'deployment.json')];
+  const saved = await Promise.all(records.map((file) => readFile(file, 'utf8').catch(() => undefined)));
   const settings: Record<string, string> = {
-    stateDir: config.stateDir,
     'kafka.rideTopic': config.kafka.rideTopic,
     'kafka.fareTopic': config.kafka.fareTopic,
     'kafka.deadLetterTopic': config.kafka.deadLetterTopic,
@@ -84,6 +89,7 @@ it('serves the live map beside `start --live` and prints its address', async () 
   } finally {
     child.kill('SIGINT');
     await exited;
+    await Promise.all(records.map((file, i) => (saved[i] === undefined ? rm(file, { force: true }) : writeFile(file, saved[i]))));
   }
   expect(output).toMatch(/Stopped\. .* window rows written to Cassandra/);
   // The dashboard stopped with live mode.
