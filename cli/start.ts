@@ -32,6 +32,8 @@ interface StartOptions {
   top: string;
   minRides: string;
   keepTopics?: boolean;
+  /** `--no-dashboard` makes it false. */
+  dashboard: boolean;
 }
 
 /** Per neighborhood over all windows of this run: rides, and averages from the window totals. */
@@ -76,8 +78,25 @@ export async function lastErrorLine(logFile: string): Promise<string | undefined
   return error?.slice('tipstream: '.length) ?? lines.at(-1);
 }
 
+/**
+ * The live map beside live mode; a dashboard that cannot start (a busy port) is reported, not
+ * fatal. Loaded only here: the server's plugins are ES modules that jest's VM modules cannot
+ * require, and the tests import this file.
+ */
+async function startLiveDashboard(config: ResolvedConfig): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  try {
+    const { startDashboard } = await import('./dashboard/index.js');
+    return await startDashboard({ config });
+  } catch (err) {
+    process.stderr.write(`dashboard not started (${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${config.dashboard.port} is in use; choose another with TIPSTREAM_DASHBOARD_PORT` : (err as Error).message}); live mode goes on without it\n`);
+    return undefined;
+  }
+}
+
 /** `start --live`: the live run, its view refreshed in place on a terminal (a line per window when piped), until Ctrl-C. */
-async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: number; malformedRate: number; top: number }): Promise<void> {
+async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: number; malformedRate: number; top: number; dashboard: boolean }): Promise<void> {
+  const dashboard = options.dashboard ? await startLiveDashboard(config) : undefined;
+  if (dashboard) process.stdout.write(`    dashboard: ${dashboard.url}/ (the live map; --no-dashboard skips it)\n`);
   const abort = new AbortController();
   const stop = () => {
     if (!abort.signal.aborted) process.stderr.write('\nstopping: generator, then the job with a savepoint, then the relay (Ctrl-C again does not hurry it)\n');
@@ -115,6 +134,7 @@ async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: num
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await dashboard?.close();
   }
 }
 
@@ -154,6 +174,7 @@ export function registerStartCommand(program: Command): void {
     .option('--keep-topics', 'do not delete and re-create the local topics first')
     .option('--live', 'run unbounded until Ctrl-C: real trips with their times moved to a clock starting now, the latest window shown as it closes; Ctrl-C takes a savepoint and the next --live run resumes from it')
     .option('--speedup <factor>', 'live: event time runs this many times faster than the wall clock', '60')
+    .option('--no-dashboard', 'live: do not serve the live map (`tipstream dashboard`) beside it')
     .action(
       action(async (options: StartOptions, command: Command) => {
         const config = configFor(command, { commandDefaults: startDefaults });
@@ -188,7 +209,7 @@ export function registerStartCommand(program: Command): void {
 
           if (options.live) {
             step(`3/3 live: trips at ${speedup}x the wall clock into ${config.kafka.rideTopic} and ${config.kafka.fareTopic}, the job unbounded (${config.job.windowSize} windows), the relay into Cassandra; Ctrl-C stops`);
-            await runLiveInTerminal(config, { speedup, malformedRate, top });
+            await runLiveInTerminal(config, { speedup, malformedRate, top, dashboard: options.dashboard });
             return;
           }
 

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyCompress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -84,6 +85,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Started
     log.warn({ err }, 'request failed');
     return reply.code(503).send({ error: describeError(err) });
   });
+  // MapLibre and the boundaries are most of what a page loads (about 1.9 MB raw): brotli or gzip,
+  // as the browser asks. The event stream is hijacked, so never buffered by the compressor.
+  await app.register(fastifyCompress, { global: true, encodings: ['br', 'gzip'] });
   await app.register(fastifyStatic, { root: publicDir, prefix: '/', index: false });
   await app.register(fastifyStatic, { root: maplibreDir, prefix: '/vendor/maplibre-gl/', decorateReply: false });
 

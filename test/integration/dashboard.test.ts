@@ -4,6 +4,7 @@
 // the page logs no console error. Prints the first-load and result-to-map times and the bytes served.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,18 @@ async function startDashboardCommand(env: NodeJS.ProcessEnv = process.env): Prom
   return { url, process: child };
 }
 
+/** The body bytes of a GET as received, still encoded, and its content-encoding. */
+function bytesOnTheWire(url: string, acceptEncoding: string): Promise<{ sent: number; encoding: string }> {
+  return new Promise((resolveBytes, reject) => {
+    get(url, { headers: { 'accept-encoding': acceptEncoding } }, (response) => {
+      let sent = 0;
+      response.on('data', (chunk: Buffer) => (sent += chunk.length));
+      response.on('end', () => resolveBytes({ sent, encoding: String(response.headers['content-encoding'] ?? 'identity') }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 /** The figures of a neighborhood's line in `tipstream results`: rides, avg fare, avg tip, tip/mile. */
 async function resultsLine(neighborhood: string, windowEnd: string): Promise<string[]> {
   const { stdout } = await execFileAsync(process.execPath, ['bin/tipstream.js', 'results', '--keyspace', keyspace, '--neighborhood', neighborhood], { cwd: projectRoot });
@@ -173,9 +186,13 @@ it('shows the stored windows on a map in Chromium and a new window result within
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (err) => consoleErrors.push(err.message));
-  const served = new Map<string, number>();
+  // Per path the page loaded: the body as the page reads it, and the encoding the browser asked for.
+  const served = new Map<string, { raw: number; acceptEncoding: string }>();
   page.on('response', (response) => {
-    void response.body().then((body) => served.set(new URL(response.url()).pathname, body.length), () => undefined);
+    void Promise.all([response.body(), response.request().allHeaders()]).then(
+      ([body, headers]) => served.set(new URL(response.url()).pathname, { raw: body.length, acceptEncoding: headers['accept-encoding'] ?? '' }),
+      () => undefined,
+    );
   });
 
   const loadStarted = Date.now();
@@ -229,11 +246,24 @@ it('shows the stored windows on a map in Chromium and a new window result within
   await page.screenshot({ path: join(outputDir, 'dashboard.png') });
   expect(consoleErrors).toEqual([]);
 
-  const bytes = (suffix: string) => [...served].filter(([path]) => path.endsWith(suffix)).reduce((sum, [, n]) => sum + n, 0);
+  // The same files again, as they go over the wire with the browser's Accept-Encoding (the
+  // worker's request has no size in the page's records): compressed bytes and the encoding used.
+  const assets = new Map<string, { raw: number; sent: number; encoding: string }>();
+  for (const [path, { raw, acceptEncoding }] of served) {
+    if (!/\.(m?js|geojson)$/.test(path)) continue;
+    assets.set(path, { raw, ...(await bytesOnTheWire(`${dashboard!.url}${path}`, acceptEncoding || 'gzip, deflate, br, zstd')) });
+  }
+  const bytes = (kind: 'raw' | 'sent', ...suffixes: string[]) =>
+    [...assets].filter(([path]) => suffixes.some((suffix) => path.endsWith(suffix))).reduce((sum, [, n]) => sum + n[kind], 0);
+  const js = ['.js', '.mjs'];
+  // Compressed as the browser asked (brotli): the bytes on the wire are well under the raw ones.
+  expect(bytes('sent', ...js)).toBeLessThan(bytes('raw', ...js) / 2);
+  expect(bytes('sent', '.geojson')).toBeLessThan(bytes('raw', '.geojson') / 2);
   process.stdout.write(
     `dashboard: first load ${firstLoadMs} ms (page, MapLibre, boundaries and stored windows to a loaded map); ` +
       `result written to Cassandra to map and ranked list ${resultToMapMs} ms; ` +
-      `served ${bytes('.js') + bytes('.mjs')} bytes of JavaScript, ${bytes('.geojson')} bytes of GeoJSON (uncompressed)\n`,
+      `JavaScript ${bytes('raw', ...js)} bytes raw, ${bytes('sent', ...js)} sent compressed; GeoJSON ${bytes('raw', '.geojson')} bytes raw, ${bytes('sent', '.geojson')} sent compressed; ` +
+      `per file (raw/sent, encoding): ${[...assets].map(([path, n]) => `${path} ${n.raw}/${n.sent} ${n.encoding}`).join(', ')}\n`,
   );
   await page.close();
 });
