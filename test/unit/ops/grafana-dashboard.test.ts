@@ -31,7 +31,7 @@ describe('ops/grafana/tipstream.json', () => {
       'Events in per stream',
       'Malformed records',
       'Trips joined vs rides read',
-      'Late drops',
+      'Late and unjoined (dead-lettered)',
       'Watermark lag',
       'Checkpoint duration',
       'Restarts',
@@ -43,9 +43,9 @@ describe('ops/grafana/tipstream.json', () => {
     ]) expect(titles).toContain(title);
   });
 
-  it('reads late drops from Flink\'s numLateRecordsDropped and from tipstream\'s own gauge', () => {
-    const late = dashboardExpressions(dashboard).filter((e) => e.panel === 'Late drops').flatMap((e) => metricNames(e.expr));
-    expect(late).toEqual(expect.arrayContaining(['flink_taskmanager_job_task_operator_numLateRecordsDropped', 'tipstream_late_records_dropped_total']));
+  it('reads what the job dead-letters as unjoined or late for its window, and the late drops Flink and tipstream count', () => {
+    const late = dashboardExpressions(dashboard).filter((e) => e.panel === 'Late and unjoined (dead-lettered)').flatMap((e) => metricNames(e.expr));
+    expect(late).toEqual(expect.arrayContaining(['tipstream_unjoined_records_total', 'tipstream_late_trips_total', 'flink_taskmanager_job_task_operator_numLateRecordsDropped', 'tipstream_late_records_dropped_total']));
   });
 
   it('names the data source that provisioning creates', () => {
