@@ -25,6 +25,9 @@ import { collectJobMetrics, deployJob, runRelay } from '../orchestrator/index.js
 import { ensureTopics, FlinkRestClient } from '../clients/index.js';
 import cassandra from 'cassandra-driver';
 import { sqlDir } from '../orchestrator/sql-template.js';
+import { runLive } from '../cli/live.js';
+import { liveDefaults } from '../cli/start.js';
+import { parseDurationMs } from '../common/duration.js';
 import { LocalStackProvider } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';
 import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
@@ -33,7 +36,7 @@ const trips = Number(process.env.BENCH_TRIPS ?? 1_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const peerRun = process.env.BENCH_PEER_SPARK ?? resolve(projectRoot, '..', 'shared', 'peer-spark', 'run');
 const execFileAsync = promisify(execFile);
-const phases = new Set((process.env.BENCH_PHASES ?? 'throughput,latency').split(','));
+const phases = new Set((process.env.BENCH_PHASES ?? 'throughput,live,latency').split(','));
 const base = loadConfig();
 const ticksPerSecond = 100;
 
@@ -278,14 +281,16 @@ async function windowLatency(label: string, config: ResolvedConfig, exactlyOnce:
     const deadline = Date.now() + 60_000;
     while (measured.some(([end]) => !arrivals.has(end) || !inCassandra.has(end)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     for (const [where, seen] of [['on the topic', arrivals], ['in Cassandra', inCassandra]] as const) {
-      const latencies = measured.flatMap(([end, wall]) => (seen.has(end) ? [(seen.get(end)! - wall) / 1000] : [])).sort((a, b) => a - b);
+      const byWindow = measured.flatMap(([end, wall]) => (seen.has(end) ? [{ end, seconds: (seen.get(end)! - wall) / 1000, sinceStart: (wall - replayStarted) / 1000 }] : []));
+      const latencies = byWindow.map((w) => w.seconds).sort((a, b) => a - b);
+      const slowest = byWindow.sort((a, b) => b.seconds - a.seconds).slice(0, 3);
       const missing = measured.length - latencies.length;
       if (latencies.length === 0) {
         console.log(`window close → result ${where}, ${label}: no window result arrived (${measured.length} windows expected)`);
         continue;
       }
       console.log(
-        `window close → result ${where}, ${label}: p50 ${percentile(latencies, 0.5).toFixed(2)} s, p90 ${percentile(latencies, 0.9).toFixed(2)} s, p99 ${percentile(latencies, 0.99).toFixed(2)} s, max ${latencies[latencies.length - 1]!.toFixed(2)} s over ${latencies.length} windows${missing ? `; ${missing} windows had no result within 60 s` : ''}`,
+        `window close → result ${where}, ${label}: p50 ${percentile(latencies, 0.5).toFixed(2)} s, p90 ${percentile(latencies, 0.9).toFixed(2)} s, p99 ${percentile(latencies, 0.99).toFixed(2)} s, max ${latencies[latencies.length - 1]!.toFixed(2)} s over ${latencies.length} windows${missing ? `; ${missing} windows had no result within 60 s` : ''}; slowest ${slowest.map((w) => `${new Date(w.end).toISOString().slice(11, 16)} ${w.seconds.toFixed(2)} s (closed ${w.sinceStart.toFixed(0)} s into the replay)`).join(', ')}`,
       );
     }
   } finally {
@@ -301,6 +306,67 @@ async function windowLatency(label: string, config: ResolvedConfig, exactlyOnce:
     await consumer.close().catch(() => undefined);
     await deleteTopics(config.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
   }
+}
+
+/**
+ * Live mode as `tipstream start --live` runs it (its defaults: 1-minute windows, checkpoints every
+ * second; heartbeats; the relay), for BENCH_LIVE_SECONDS (default 120) of wall time at 60x. A
+ * window [s, e) is due when the live clock passes e + the watermark delay; from then to its first
+ * row written in Cassandra by the relay is the latency measured. The first 20 s (start-up) are left out.
+ */
+async function liveLatency(udfUrl: string) {
+  const seconds = Number(process.env.BENCH_LIVE_SECONDS ?? 120);
+  const topics = { rideTopic: uniqueName('live-rides'), fareTopic: uniqueName('live-fares'), deadLetterTopic: uniqueName('live-dl'), statsTopic: uniqueName('live-stats') };
+  const keyspace = `bench_live_${uniqueName('k').slice(2).replace(/-/g, '')}`;
+  const config = loadConfig({
+    commandDefaults: liveDefaults,
+    overrides: { stateDir: await mkdtemp(join(tmpdir(), 'tipstream-bench-live-')), kafka: topics, cassandra: { keyspace }, job: { udfLookupUrl: udfUrl } },
+  });
+  const delayMs = Math.max(parseDurationMs(config.job.rideWatermarkDelay, 'job.rideWatermarkDelay'), parseDurationMs(config.job.fareWatermarkDelay, 'job.fareWatermarkDelay'));
+  const windowMs = parseDurationMs(config.job.windowSize, 'job.windowSize');
+  const speedup = 60;
+  const firstRow = new Map<number, number>();
+  let clock: (() => number) | undefined;
+  let clockAt = 0;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), seconds * 1000);
+  try {
+    await runLive(config, {
+      speedup,
+      malformedRate: 0,
+      signal: abort.signal,
+      name: uniqueName('bench-live'),
+      onClock: (c) => {
+        clock = c;
+        clockAt = Date.now();
+      },
+      onRows: (rows) => {
+        for (const row of rows) if (!firstRow.has(windowTime(row.windowEnd))) firstRow.set(windowTime(row.windowEnd), Date.now());
+      },
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!clock) throw new Error('live mode did not start its clock');
+  // The clock is linear: event time e is reached at wall clockAt + (e - clock at clockAt) / speedup.
+  const eventAtStart = clock() - (Date.now() - clockAt) * speedup;
+  const dueAt = (end: number) => clockAt + (end + delayMs - eventAtStart) / speedup;
+  const latencies = [...firstRow]
+    .filter(([end]) => dueAt(end) - clockAt >= 20_000)
+    .map(([end, at]) => ({ end, seconds: (at - dueAt(end)) / 1000 }))
+    .sort((a, b) => a.seconds - b.seconds);
+  if (latencies.length === 0) {
+    console.log('live latency: no window closed after the first 20 s');
+    return;
+  }
+  const values = latencies.map((l) => l.seconds);
+  console.log(
+    `live (start --live defaults: ${config.job.windowSize} windows, checkpoints every ${config.job.checkpointInterval}, ${speedup}x), window end + delay → first row in Cassandra: p50 ${percentile(values, 0.5).toFixed(2)} s, p90 ${percentile(values, 0.9).toFixed(2)} s, p99 ${percentile(values, 0.99).toFixed(2)} s, max ${values.at(-1)!.toFixed(2)} s over ${values.length} windows (of ${windowMs / 60_000} min event time each)`,
+  );
+  const client = new cassandra.Client({ contactPoints: config.cassandra.contactPoints, localDataCenter: config.cassandra.localDataCenter, protocolOptions: { port: config.cassandra.port } });
+  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+  await client.shutdown().catch(() => undefined);
+  await deleteTopics(config.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
 }
 
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${phases.has('throughput') ? `; ${trips.toLocaleString('en-US')} synthetic trips` : ''}`);
@@ -363,6 +429,7 @@ try {
       console.log(`enrichment cost: the job runs at ${(withLookup / constant.tripsPerSecond * 100).toFixed(1)}% of its speed without the lookup`);
     }
   }
+  if (phases.has('live')) await liveLatency(`http://127.0.0.1:${udfPort}/lookup`);
   if (phases.has('latency')) {
     console.log(`latency: the DEBS sample at 60x into 1-minute windows; checkpoints every ${config.job.checkpointInterval} (exactly-once results become readable when one completes)`);
     await windowLatency('exactly-once', config, true);

@@ -28,6 +28,10 @@ export interface LiveOptions {
   onView?: (view: LiveView) => void;
   /** Consumer groups and the state file are named after this (default `tipstream-live`). */
   name?: string;
+  /** Called with the rows the relay has just written to Cassandra (bench:pipeline times them). */
+  onRows?: (rows: WindowResult[]) => void;
+  /** Called once the live clock runs: event time `clock()` is now (bench:pipeline maps window ends to wall time with it). */
+  onClock?: (clock: () => number) => void;
 }
 
 export interface LiveView {
@@ -153,6 +157,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     consumerGroup: `${name}-relay`,
     signal: relayAbort.signal,
     onRows: (rows) => {
+      options.onRows?.(rows);
       rowsWritten += rows.length;
       lastRowsAt = Date.now();
       for (const row of rows) {
@@ -168,10 +173,11 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     bootstrapServers: k.bootstrapServers,
     rideTopic: k.rideTopic,
     fareTopic: k.fareTopic,
-    // A wall-clock second behind the live clock (at most a minute of event time, well inside the
-    // watermark delay): a generator running a little late is never made late by a heartbeat.
-    clock: () => clock() - Math.min(options.speedup * 1_000, 60_000),
-    intervalMs: 1_000,
+    // Half a wall-clock second behind the live clock (at most 30 s of event time, well inside the
+    // watermark delay): a generator running a little late is never made late by a heartbeat. Four
+    // a second, so that no partition holds a window back for long once the clock has passed it.
+    clock: () => clock() - Math.min(options.speedup * 500, 30_000),
+    intervalMs: 250,
     ...(k.connectionString ? { connectionString: k.connectionString } : {}),
     ...(k.caFile ? { caFile: k.caFile } : {}),
   });
@@ -217,6 +223,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   let generator: GeneratorSummary;
   try {
     wallStart = Date.now();
+    options.onClock?.(clock);
     heartbeat.start();
     generator = await replay(
       {
