@@ -12,7 +12,9 @@ export { runningApp, startApp, stopApps, type AppName } from './apps.js';
 export { versions } from './versions.js';
 export { artifactPaths, isCacheWarm, resolveArtifacts } from './artifacts.js';
 export { isRunning, type ProcessIdentity } from './processes.js';
-export { kafkaService, cassandraService, type SecureCassandraOptions, type SecureKafkaOptions } from './services.js';
+export { kafkaService, cassandraService, type CassandraServiceOptions, type KafkaServiceOptions, type LocalService } from './services.js';
+export type { CassandraLogin } from './readiness.js';
+export type { KafkaListenerAddress, Properties } from './service-config.js';
 export { findJava17, runToCompletion } from './java.js';
 export { assertPortFree, launchDetached, stopProcess } from './processes.js';
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../../common/config.js';
 import { createProgress } from '../../../common/progress.js';
 import { LocalStackProvider } from '../../../stack/local-provider.js';
-import { localServices, TASKMANAGER_HEARTBEAT_STALE_MS } from '../../../stack/services.js';
+import { TASKMANAGER_HEARTBEAT_STALE_MS } from '../../../stack/readiness.js';
+import { localServices } from '../../../stack/services.js';
 import { artifactPaths } from '../../../stack/artifacts.js';
 
 let server: Server;
