@@ -247,7 +247,8 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   // then the relay once it has written them.
   const stoppedClock = clock();
   await heartbeat.stop();
-  while (recovering) await new Promise((resolve) => setTimeout(resolve, 250));
+  // A recovery under way finishes first (it deploys the job the savepoint is taken of).
+  await pollUntil('the live job\'s recovery', async () => !recovering || undefined, { timeoutMs: 300_000, intervalMs: 250, onTimeout: 'return' });
   let savepoint: string;
   try {
     savepoint = await stopWithSavepointWhenRunning(flink, jobId);
@@ -261,7 +262,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   // The results of the final checkpoint reach the topic with the savepoint: give the relay until
   // it has had nothing new for 3 s.
   const stoppedAt = Date.now();
-  while (Date.now() - Math.max(lastRowsAt, stoppedAt) < 3_000) await new Promise((resolve) => setTimeout(resolve, 250));
+  await pollUntil('the relay going quiet', async () => Date.now() - Math.max(lastRowsAt, stoppedAt) >= 3_000 || undefined, { timeoutMs: 120_000, intervalMs: 250, onTimeout: 'return' });
   relayAbort.abort();
   const relayCounters = await relay;
   clearInterval(viewer);
