@@ -11,7 +11,7 @@ import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
-import { ensureTopics, FlinkRestClient, kafkaEndpoint, type WindowResult } from '../clients/index.js';
+import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type WindowResult } from '../clients/index.js';
 import { pollUntil } from '../common/retry.js';
 import { defaultInputs, Heartbeat, KafkaTransport, replay, type GeneratorSummary } from '../generator/index.js';
 import { collectJobMetrics, deployJob, latestCheckpoint, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
@@ -61,11 +61,17 @@ export interface LiveSummary {
   clock: number;
 }
 
-/** What a stopped live run leaves for the next one, in the state folder. */
+/**
+ * What a live run leaves for the next one, in the state folder: written every second while it
+ * runs (`running`, the job and the clock), and at Ctrl-C with the savepoint the job stopped with.
+ */
 interface LiveState {
-  savepoint: string;
+  /** The savepoint of the last clean stop; absent while the first run runs. */
+  savepoint?: string;
   clock: number;
   jobId: string;
+  /** Set while a run runs: found at start, that run ended without Ctrl-C (killed) and its job may still run. */
+  running?: true;
 }
 
 export function liveStateFile(config: ResolvedConfig, name = 'tipstream-live'): string {
@@ -104,6 +110,23 @@ async function stopWithSavepointWhenRunning(flink: FlinkRestClient, jobId: strin
   });
 }
 
+/**
+ * Where to resume from: the savepoint of a clean stop; or, after a run that was killed, its job
+ * stopped now with a savepoint when it still runs (never two live jobs at once), else that job's
+ * latest completed checkpoint, else the older savepoint.
+ */
+async function stateToResumeFrom(flink: FlinkRestClient, previous: LiveState): Promise<string | undefined> {
+  if (!previous.running) return previous.savepoint;
+  const job = await flink.job(previous.jobId).catch(() => undefined);
+  if (job && !terminalStates.includes(job.state)) {
+    log.warn({ jobId: previous.jobId }, 'the last live run ended without Ctrl-C and its job still runs: stopping it with a savepoint to resume from');
+    return stopWithSavepointWhenRunning(flink, previous.jobId);
+  }
+  const checkpoint = await latestCheckpoint(flink, previous.jobId).catch(() => undefined);
+  log.warn({ jobId: previous.jobId, checkpoint: checkpoint ?? previous.savepoint }, 'the last live run ended without Ctrl-C; resuming from its latest checkpoint');
+  return checkpoint ?? previous.savepoint;
+}
+
 /** A progress that keeps the generator's sent count (the replay reports it through its bar). */
 function countingProgress(onSent: (events: number) => void): Progress {
   const bar: ProgressBar = { update: (done) => onSent(done), setTotal() {}, stop() {} };
@@ -115,9 +138,12 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   const k = config.kafka;
   await ensureTopics(config, [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic]);
   const previous = await readLiveState(config, name);
-  // The clock never goes back: event times before the restored watermark would all be late. It
-  // starts running when the generator does (after the deploy), as the generator's pacing does.
-  const clockStart = Math.max(Date.now(), (previous?.clock ?? 0) + 60_000);
+  const flink = new FlinkRestClient(config.flink.restUrl);
+  const resumeFrom = previous ? await stateToResumeFrom(flink, previous) : undefined;
+  // The clock never goes back: event times before the restored watermark would all be late. A
+  // run that was killed recorded its clock up to a second before: the margin covers that second.
+  // It starts running when the generator does (after the deploy), as the generator's pacing does.
+  const clockStart = Math.max(Date.now(), (previous?.clock ?? 0) + Math.max(60_000, options.speedup * 2_000));
   let wallStart: number | undefined;
   const clock = () => clockStart + (Date.now() - (wallStart ?? Date.now())) * options.speedup;
 
@@ -125,8 +151,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   // short idle timeout only invites the race where a source slow to start (a job just restored,
   // a busy machine) is skipped and the other stream's watermark runs ahead of its trips.
   const jobConfig = { ...config, job: { ...config.job, consumerGroup: name, idleTimeout: '5 min' } };
-  const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(previous ? { savepoint: previous.savepoint } : {}) }, createProgress(false));
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(resumeFrom ? { savepoint: resumeFrom } : {}) }, createProgress(false));
   let jobId = deployment.jobId;
   let recoveries = 0;
   let recovering = false;
@@ -189,7 +214,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     clock: clock(),
     jobId,
     recoveries,
-    ...(previous ? { resumedFrom: previous.savepoint } : {}),
+    ...(resumeFrom ? { resumedFrom: resumeFrom } : {}),
     eventsSent,
     eventsPerSecond: rate.perSecond,
     ...(metrics ? { metrics } : {}),
@@ -197,8 +222,15 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     ...(latestWindow ? { latestWindow } : {}),
     rowsWritten,
   });
+  let stopping = false;
+  let stateWrite: Promise<void> = Promise.resolve();
   const viewer = setInterval(() => {
     const now = Date.now();
+    // Where this run is, for a next run should this one be killed (until the stop writes its own).
+    if (!stopping) {
+      const running: LiveState = { ...(previous?.savepoint ? { savepoint: previous.savepoint } : {}), clock: clock(), jobId, running: true };
+      stateWrite = stateWrite.then(() => writeFile(liveStateFile(config, name), `${JSON.stringify(running)}\n`)).catch(() => undefined);
+    }
     rate = { at: now, sent: eventsSent, perSecond: ((eventsSent - rate.sent) * 1000) / Math.max(1, now - rate.at) };
     options.onView?.(view());
   }, 1_000);
@@ -258,6 +290,8 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     await relay.catch(() => undefined);
     throw new InfrastructureError('TIPSTREAM_START', `stopping the live job ${jobId} with a savepoint failed; it is still running (tipstream stop --savepoint)`, { cause });
   }
+  stopping = true;
+  await stateWrite;
   await writeFile(liveStateFile(config, name), `${JSON.stringify({ savepoint, clock: stoppedClock, jobId } satisfies LiveState, null, 2)}\n`);
   // The results of the final checkpoint reach the topic with the savepoint: give the relay until
   // it has had nothing new for 3 s.

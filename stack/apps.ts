@@ -1,7 +1,9 @@
 // tipstream's own long-running processes that `tipstream start` leaves up for exploring (the
-// udf-service): started detached, recorded by pid in the state
-// folder, and stopped by `tipstream stack down` before the stack itself.
+// udf-service): started detached, recorded by pid and command in the state folder, brought back
+// by the stack's supervisor when they die, and stopped by `tipstream stack down` before the
+// stack itself.
 import { existsSync } from 'node:fs';
+import axios from 'axios';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { childEnvironment, projectRoot, type ResolvedConfig } from '../common/config.js';
@@ -9,8 +11,11 @@ import { isRunning, launchDetached, stopProcess, type ProcessIdentity } from './
 
 export type AppName = 'udf-service';
 
+/** A started app: its process, log, and the `tipstream` arguments that start it again. */
+export type RecordedApp = ProcessIdentity & { logFile: string; args?: string[] };
+
 interface AppsState {
-  apps: Partial<Record<AppName, ProcessIdentity & { logFile: string }>>;
+  apps: Partial<Record<AppName, RecordedApp>>;
 }
 
 function stateFile(config: ResolvedConfig): string {
@@ -46,9 +51,20 @@ export async function startApp(config: ResolvedConfig, name: AppName, args: stri
     logFile,
   });
   const state = await readState(config);
-  state.apps[name] = { ...identity, logFile };
+  state.apps[name] = { ...identity, logFile, args };
   await writeState(config, state);
   return state.apps[name]!;
+}
+
+/** Every recorded app, running or not. */
+export async function recordedApps(config: ResolvedConfig): Promise<Partial<Record<AppName, RecordedApp>>> {
+  return (await readState(config)).apps;
+}
+
+/** Whether the app answers: the udf-service's readiness on its configured port. */
+export async function appAnswers(config: ResolvedConfig, name: AppName): Promise<boolean> {
+  if (name !== 'udf-service') return false;
+  return axios.get(`http://${config.host}:${config.udf.port}/readyz`, { timeout: 2_000 }).then((r) => r.status === 200, () => false);
 }
 
 /** Stops every recorded app (by its pid) and forgets them; returns the names that were running. */

@@ -13,7 +13,8 @@ import { artifactPaths, resolveArtifacts } from './artifacts.js';
 import { findJava17 } from './java.js';
 import { assertPortFree, isRunning, launchDetached, stopProcess, type ProcessIdentity } from './processes.js';
 import { localServices, type LocalService } from './services.js';
-import { DEFAULT_RESTART_POLICY, readSupervisorState, restartDecision, supervisorFile, writeSupervisorState, type RestartPolicy, type SupervisorState } from './supervisor.js';
+import { appAnswers, recordedApps, startApp, type AppName, type RecordedApp } from './apps.js';
+import { DEFAULT_RESTART_POLICY, readSupervisorState, restartDecision, supervisorFile, writeSupervisorState, type RestartPolicy, type SupervisedState, type SupervisorState } from './supervisor.js';
 import type { ServiceName, ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
 
 const log = childLogger('stack');
@@ -165,38 +166,31 @@ export class LocalStackProvider implements StackProvider {
         const name = service.service;
         const recorded = state.services[name];
         if (!recorded) continue;
-        const now = Date.now();
-        const entry = (supervised[name] ??= { state: 'up', restarts: [] });
-        if (isRunning(recorded)) {
-          if (entry.state === 'restarting' && (await answersAs(service, recorded.pid).catch(() => false))) {
-            entry.state = 'up';
-            entry.lastRecoverySeconds = (Date.now() - entry.goneAt!) / 1000;
-            log.info({ service: name, pid: recorded.pid, seconds: entry.lastRecoverySeconds }, 'answers again');
-            changed = true;
-          }
-          continue;
-        }
-        if (entry.state === 'crash-loop') continue;
-        if (entry.state === 'up') {
-          Object.assign(entry, { state: 'restarting', diedAt: now, goneAt: now });
-          log.warn({ service: name, pid: recorded.pid }, 'process is gone');
-          changed = true;
-        }
-        const decision = restartDecision(entry.restarts, entry.diedAt!, now, policy);
-        if (decision.action === 'give-up') {
-          entry.state = 'crash-loop';
-          log.error({ service: name, restarts: entry.restarts.length }, `restarted ${entry.restarts.length} times within ${policy.crashLoopWindowMs / 60_000} min; left down (see its log: ${service.logFile})`);
-          changed = true;
-        } else if (decision.action === 'restart') {
-          const identity = launchDetached(service.launch());
-          state.services[name] = { ...identity, address: service.address, logFile: service.logFile, startedAt: new Date().toISOString() };
-          entry.restarts = [...entry.restarts.filter((at) => now - at < policy.crashLoopWindowMs), now];
-          // A relaunch that dies again is a new death, with the next back-off from then.
-          entry.diedAt = now;
-          await this.writeState(state);
-          log.warn({ service: name, pid: identity.pid, attempt: entry.restarts.length }, 'restarted');
-          changed = true;
-        }
+        const step = await superviseStep((supervised[name] ??= { state: 'up', restarts: [] }), policy, {
+          name,
+          alive: () => isRunning(recorded),
+          answers: () => answersAs(service, recorded.pid).catch(() => false),
+          restart: async () => {
+            const identity = launchDetached(service.launch());
+            state.services[name] = { ...identity, address: service.address, logFile: service.logFile, startedAt: new Date().toISOString() };
+            await this.writeState(state);
+            return identity.pid;
+          },
+          logFile: service.logFile,
+        });
+        changed ||= step;
+      }
+      // tipstream's own processes that `start` left running (the udf-service) are brought back too.
+      for (const [name, app] of Object.entries(await recordedApps(this.config)) as Array<[AppName, RecordedApp]>) {
+        if (!app.args) continue;
+        const step = await superviseStep((supervised[name] ??= { state: 'up', restarts: [] }), policy, {
+          name,
+          alive: () => isRunning(app),
+          answers: () => appAnswers(this.config, name),
+          restart: async () => (await startApp(this.config, name, app.args!)).pid,
+          logFile: app.logFile,
+        });
+        changed ||= step;
       }
       if (changed) await writeSupervisorState(this.config, supervised);
       await delay(intervalMs, undefined, { signal }).catch(() => undefined);
@@ -309,4 +303,53 @@ function isRecordedRunning(state: StackState, service: ServiceName): boolean {
 /** The gateway and TaskManager go first, the JobManager next, the storage services last. */
 function stopRank(service: ServiceName): number {
   return ['sql-gateway', 'flink-taskmanager', 'flink-jobmanager', 'cassandra', 'kafka'].indexOf(service);
+}
+
+interface Supervisable {
+  name: string;
+  alive: () => boolean;
+  answers: () => Promise<boolean>;
+  /** Launches it again; returns the new pid. */
+  restart: () => Promise<number>;
+  logFile: string;
+}
+
+/**
+ * One round of the supervisor for one process: an alive one that was restarting is up once it
+ * answers; a dead one is restarted after its back-off, or left down in a crash loop. Returns
+ * whether its entry changed.
+ */
+async function superviseStep(entry: SupervisedState, policy: RestartPolicy, target: Supervisable): Promise<boolean> {
+  const now = Date.now();
+  if (target.alive()) {
+    if (entry.state === 'restarting' && (await target.answers())) {
+      entry.state = 'up';
+      entry.lastRecoverySeconds = (Date.now() - entry.goneAt!) / 1000;
+      log.info({ service: target.name, seconds: entry.lastRecoverySeconds }, 'answers again');
+      return true;
+    }
+    return false;
+  }
+  if (entry.state === 'crash-loop') return false;
+  let changed = false;
+  if (entry.state === 'up') {
+    Object.assign(entry, { state: 'restarting', diedAt: now, goneAt: now });
+    log.warn({ service: target.name }, 'process is gone');
+    changed = true;
+  }
+  const decision = restartDecision(entry.restarts, entry.diedAt!, now, policy);
+  if (decision.action === 'give-up') {
+    entry.state = 'crash-loop';
+    log.error({ service: target.name, restarts: entry.restarts.length }, `restarted ${entry.restarts.length} times within ${policy.crashLoopWindowMs / 60_000} min; left down (see its log: ${target.logFile})`);
+    return true;
+  }
+  if (decision.action === 'restart') {
+    const pid = await target.restart();
+    entry.restarts = [...entry.restarts.filter((at) => now - at < policy.crashLoopWindowMs), now];
+    // A relaunch that dies again is a new death, with the next back-off from then.
+    entry.diedAt = now;
+    log.warn({ service: target.name, pid, attempt: entry.restarts.length }, 'restarted');
+    return true;
+  }
+  return changed;
 }

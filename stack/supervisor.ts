@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../common/config.js';
+import type { AppName } from './apps.js';
 import type { ServiceName } from './types.js';
 
 export interface RestartPolicy {
@@ -37,7 +38,8 @@ export interface SupervisedState {
   lastRecoverySeconds?: number;
 }
 
-export type SupervisorState = Partial<Record<ServiceName, SupervisedState>>;
+/** By stack service, and by app (the udf-service `start` left running). */
+export type SupervisorState = Partial<Record<ServiceName | AppName, SupervisedState>>;
 
 export type RestartDecision = { action: 'restart' } | { action: 'wait'; untilMs: number } | { action: 'give-up' };
 
