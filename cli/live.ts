@@ -7,13 +7,14 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
 import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type WindowResult } from '../clients/index.js';
 import { pollUntil } from '../common/retry.js';
-import { defaultInputs, Heartbeat, KafkaTransport, replay, type GeneratorSummary } from '../generator/index.js';
+import { defaultInputs, Heartbeat, KafkaTransport, replay, type GeneratorSummary, type OutgoingEvent, type Transport } from '../generator/index.js';
 import { collectJobMetrics, deployJob, latestCheckpoint, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
 
 const log = childLogger('live');
@@ -127,6 +128,39 @@ async function stateToResumeFrom(flink: FlinkRestClient, previous: LiveState): P
   return checkpoint ?? previous.savepoint;
 }
 
+/** The generator's transport, watched: how far in event time Kafka has its trips, and how long a send has been waiting. */
+class WatchedTransport implements Transport {
+  readonly description: string;
+  private waitingSince: number | undefined;
+  constructor(
+    private readonly inner: Transport,
+    /** The latest event time of a trip Kafka acknowledged. */
+    public delivered: number,
+  ) {
+    this.description = inner.description;
+  }
+
+  async send(batch: OutgoingEvent[]): Promise<void> {
+    this.waitingSince ??= Date.now();
+    let latest = this.delivered;
+    for (const event of batch) if (event.time > latest) latest = event.time;
+    await this.inner.send(batch);
+    // A client may resolve a send once queued: acknowledged is what counts.
+    await this.inner.flush?.();
+    this.delivered = latest;
+    this.waitingSince = undefined;
+  }
+
+  /** Milliseconds the oldest unacknowledged send has waited (0 when none waits). */
+  waitingFor(): number {
+    return this.waitingSince === undefined ? 0 : Date.now() - this.waitingSince;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
 /** A progress that keeps the generator's sent count (the replay reports it through its bar). */
 function countingProgress(onSent: (events: number) => void): Progress {
   const bar: ProgressBar = { update: (done) => onSent(done), setTotal() {}, stop() {} };
@@ -178,10 +212,10 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   let latestWindow: LiveView['latestWindow'];
   let rowsWritten = 0;
   let lastRowsAt = Date.now();
-  const relay = runRelay(config, {
+  const relayOptions = {
     consumerGroup: `${name}-relay`,
     signal: relayAbort.signal,
-    onRows: (rows) => {
+    onRows: (rows: WindowResult[]) => {
       options.onRows?.(rows);
       rowsWritten += rows.length;
       lastRowsAt = Date.now();
@@ -190,10 +224,26 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
         if (row.windowEnd === latestWindow.windowEnd) latestWindow.rows.push(row);
       }
     },
-  });
-  // Awaited when stopping; a relay that fails before then must not be an unhandled rejection.
-  relay.catch(() => undefined);
+  };
+  // A relay that stops on an error (Kafka or Cassandra away past its retry budget) is started
+  // again after 5 s: it reads on from its committed offsets, so nothing is lost or doubled.
+  const relayTotals: RelayCounters = { written: 0, retries: 0, rejected: 0, commits: 0 };
+  const relay = (async () => {
+    while (!relayAbort.signal.aborted) {
+      try {
+        const counters = await runRelay(config, relayOptions);
+        for (const key of Object.keys(relayTotals) as Array<keyof RelayCounters>) relayTotals[key] += counters[key];
+      } catch (err) {
+        if (relayAbort.signal.aborted) break;
+        log.warn({ err: (err as Error).message }, 'the relay stopped; starting it again in 5 s');
+        await sleep(5_000, undefined, { signal: relayAbort.signal }).catch(() => undefined);
+      }
+    }
+    return relayTotals;
+  })();
 
+  const watched = new WatchedTransport(new KafkaTransport({ ...kafkaEndpoint(config), rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client }), clockStart - 60_000);
+  const transport = watched;
   const heartbeat = new Heartbeat({
     bootstrapServers: k.bootstrapServers,
     rideTopic: k.rideTopic,
@@ -201,7 +251,12 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     // Half a wall-clock second behind the live clock (at most 30 s of event time, well inside the
     // watermark delay): a generator running a little late is never made late by a heartbeat. Four
     // a second, so that no partition holds a window back for long once the clock has passed it.
-    clock: () => clock() - Math.min(options.speedup * 500, 30_000),
+    clock: () => {
+      const behind = clock() - Math.min(options.speedup * 500, 30_000);
+      // While the generator's trips wait on Kafka (a broker restarting), a heartbeat must not get
+      // ahead of them, or they would arrive behind the watermark it moved.
+      return watched.waitingFor() > 500 ? Math.min(behind, watched.delivered) : behind;
+    },
     intervalMs: 250,
     ...(k.connectionString ? { connectionString: k.connectionString } : {}),
     ...(k.caFile ? { caFile: k.caFile } : {}),
@@ -251,7 +306,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     );
   }, 2_000);
 
-  const transport = new KafkaTransport({ ...kafkaEndpoint(config), rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client });
+
   let generator: GeneratorSummary;
   try {
     wallStart = Date.now();
@@ -270,8 +325,15 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
       transport,
       countingProgress((sent) => (eventsSent = sent)),
     );
+  } catch (err) {
+    // The generator failed for good: nothing of this run may keep the process alive.
+    clearInterval(viewer);
+    await heartbeat.stop().catch(() => undefined);
+    relayAbort.abort();
+    await relay;
+    throw err;
   } finally {
-    await transport.close();
+    await transport.close().catch(() => undefined);
     clearInterval(poller);
   }
 
@@ -287,7 +349,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   } catch (cause) {
     clearInterval(viewer);
     relayAbort.abort();
-    await relay.catch(() => undefined);
+    await relay;
     throw new InfrastructureError('TIPSTREAM_START', `stopping the live job ${jobId} with a savepoint failed; it is still running (tipstream stop --savepoint)`, { cause });
   }
   stopping = true;

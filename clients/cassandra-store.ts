@@ -155,6 +155,17 @@ export function isRetriableWriteError(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Cassandra no longer knows the prepared statement (it restarted and lost its cache). The driver
+ * is meant to prepare again, but after a restart of the only node it was seen sending the old id
+ * for minutes: a fresh session prepares anew.
+ */
+export function isUnprepared(err: unknown): boolean {
+  if (err instanceof cassandra.errors.ResponseError) return err.code === types.responseErrorCodes.unprepared;
+  if (err instanceof cassandra.errors.NoHostAvailableError) return Object.values(err.innerErrors ?? {}).some((inner) => isUnprepared(inner));
+  return false;
+}
+
 /** Cosmos DB's throttling error may say how long to wait: `RetryAfterMs=N`. */
 export function retryAfterMs(err: unknown): number | undefined {
   const match = err instanceof Error ? /RetryAfterMs=(\d+)/.exec(err.message) : null;

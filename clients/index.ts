@@ -15,5 +15,5 @@ export {
 } from './kafka.js';
 export { FlinkRestClient, summarizeStackTrace, terminalStates, type JobDetails, type JobState, type JobVertex } from './flink-rest-client.js';
 export { SqlGatewayClient, SqlGatewaySession, SqlStatementError, type StatementResult } from './sql-gateway-client.js';
-export { clientOptions, describeTarget, isRetriableWriteError, redact, ResultsTable, retryAfterMs, TABLE } from './cassandra-store.js';
+export { clientOptions, describeTarget, isRetriableWriteError, isUnprepared, redact, ResultsTable, retryAfterMs, TABLE } from './cassandra-store.js';
 export { parseWindowResult, windowResultColumns, windowResultSchema, type WindowResult } from './window-result.js';

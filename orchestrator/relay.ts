@@ -9,7 +9,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
-import { isRetriableWriteError, kafkaConnection, kafkaEndpoint, parseWindowResult, redact, ResultsTable, retryAfterMs, type WindowResult } from '../clients/index.js';
+import { isRetriableWriteError, isUnprepared, kafkaConnection, kafkaEndpoint, parseWindowResult, redact, ResultsTable, retryAfterMs, type WindowResult } from '../clients/index.js';
 import { retry, type RetryPolicy } from '../common/retry.js';
 
 const log = childLogger('relay');
@@ -91,7 +91,7 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
   const metrics = relayMetrics(options.registry);
   const budgetMs = config.relay.retryBudgetSeconds * 1000;
   // Cassandra may be down when the relay starts: keep trying within the same retry budget.
-  const table = await retry(() => ResultsTable.open(config, { createSchema: true }), { budgetMs, initialDelayMs: 2_000, maxDelayMs: 2_000, multiplier: 1 }, {
+  let table = await retry(() => ResultsTable.open(config, { createSchema: true }), { budgetMs, initialDelayMs: 2_000, maxDelayMs: 2_000, multiplier: 1 }, {
     ...(options.signal ? { signal: options.signal } : {}),
     // Whatever failed, trying again within the budget is the point: the driver's errors carry no flag.
     retriable: () => true,
@@ -116,6 +116,17 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
     });
   log.info({ topic, groupId, target: table.target }, 'relay starting');
 
+  // A Cassandra that restarted has forgotten the prepared upsert: the writes wait for a fresh
+  // session (one, whatever the number of writes that failed), which prepares it again.
+  let reopening: Promise<void> | undefined;
+  const reopen = () =>
+    (reopening ??= (async () => {
+      const old = table;
+      table = await ResultsTable.open(config, { createSchema: false });
+      log.warn({ target: table.target }, 'Cassandra forgot the prepared upsert (a restart): new session');
+      await old.close().catch(() => undefined);
+    })().finally(() => (reopening = undefined)));
+
   const writeBatch = async (batch: Array<Message<string, string, string, string>>) => {
     const rows: Array<{ row: WindowResult }> = [];
     for (const message of batch) {
@@ -127,15 +138,28 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       } else rows.push({ row });
     }
     await forEachConcurrently(rows, config.relay.concurrency, async ({ row }) => {
-      await retry(() => table.upsert(row), writePolicy(budgetMs), {
-        retriable: isRetriableWriteError,
-        waitFor: retryAfterMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-        onRetry: (err, waitMs) => {
-          counters.retries += 1;
-          metrics.retries.inc();
-          log.warn({ waitMs, error: redact(err, config) }, 'write failed; retrying');
+      const started = Date.now();
+      await retry(
+        async () => {
+          await reopening?.catch(() => undefined);
+          return table.upsert(row);
         },
+        writePolicy(budgetMs),
+        {
+          retriable: (err) => isRetriableWriteError(err) || isUnprepared(err),
+          waitFor: retryAfterMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onRetry: (err, waitMs) => {
+            counters.retries += 1;
+            metrics.retries.inc();
+            if (isUnprepared(err)) void reopen().catch(() => undefined);
+            log.warn({ waitMs, error: redact(err, config) }, 'write failed; retrying');
+          },
+        },
+      ).catch((err: unknown) => {
+        // Named as what it is: the session loop would otherwise take it for Kafka going away.
+        if (err instanceof InfrastructureError || err instanceof TypeError) throw err;
+        throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `relay stopped: writing to ${table.target} failed for ${Math.round((Date.now() - started) / 1000)} s (relay.retryBudgetSeconds ${config.relay.retryBudgetSeconds}): ${redact(err, config)}; offsets of unwritten results stay uncommitted, so a restart writes them`, { cause: err, retriable: true });
       });
       counters.written += 1;
       metrics.written.inc();
