@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedConfig } from '../common/config.js';
-import { InfrastructureError } from '../common/errors.js';
+import { InfrastructureError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
 import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type WindowResult } from '../clients/index.js';
@@ -185,7 +185,14 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   // short idle timeout only invites the race where a source slow to start (a job just restored,
   // a busy machine) is skipped and the other stream's watermark runs ahead of its trips.
   const jobConfig = { ...config, job: { ...config.job, consumerGroup: name, idleTimeout: '5 min' } };
-  const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(resumeFrom ? { savepoint: resumeFrom } : {}) }, createProgress(false));
+  const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(resumeFrom ? { savepoint: resumeFrom } : {}) }, createProgress(false)).catch((err: unknown) => {
+    // A savepoint of another program (the SQL changed since, e.g. a tipstream upgrade) cannot be
+    // restored into this one: say what to do rather than only what Flink says.
+    if (resumeFrom && /Cannot map checkpoint\/savepoint state/.test((err as Error).message)) {
+      throw new UserError('TIPSTREAM_SQL', `the live run's savepoint ${resumeFrom} was taken by a different job (its SQL changed since) and cannot be restored into this one; delete ${liveStateFile(config, name)} to start over with a new clock (the README, "Upgrading across this release's job change", says how to carry a running job over)`, { cause: err });
+    }
+    throw err;
+  });
   let jobId = deployment.jobId;
   let recoveries = 0;
   let recovering = false;
