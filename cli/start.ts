@@ -141,6 +141,13 @@ async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: num
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await dashboard?.close();
+    // The run is over: a client library still holding a socket (seen once, a Cassandra session
+    // opened during an outage) must not keep the finished command alive. Unref'd: it only fires
+    // if something else still holds the process.
+    setTimeout(() => {
+      process.stderr.write('tipstream: live mode stopped; a client connection was still open, exiting anyway\n');
+      process.exit();
+    }, 5_000).unref();
   }
 }
 

@@ -88,7 +88,13 @@ export class ResultsTable {
       throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `cannot connect to ${target}: ${redact(err, config)}`, { retriable: true });
     }
     const table = new ResultsTable(client, config.cassandra.keyspace, target);
-    if (options.createSchema) await table.createSchema(config);
+    if (options.createSchema) {
+      // A session that cannot make the schema is closed, or its connections would keep the process alive.
+      await table.createSchema(config).catch(async (err: unknown) => {
+        await client.shutdown().catch(() => undefined);
+        throw err;
+      });
+    }
     return table;
   }
 

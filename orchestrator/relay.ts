@@ -290,6 +290,8 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       }
     }
   } finally {
+    // A new session being opened (after a Cassandra restart) is closed too, once it is there.
+    await reopening?.catch(() => undefined);
     await table.close().catch(() => undefined);
   }
   log.info({ ...counters }, 'relay stopped');
