@@ -174,11 +174,12 @@ it(`survives ${kills} seeded kill -9s of every part of a live run, with every cl
 
   // Ctrl-C: the generator stops, the job stops with a savepoint, the relay writes what it committed.
   live.kill('SIGINT');
-  const [code] = (await once(live, 'exit')) as [number | null];
-  expect(code).toBe(0);
+  const [code] = (await Promise.race([once(live, 'exit'), delay(300_000).then(() => ['still running 5 minutes after Ctrl-C'])])) as [number | string | null];
   process.stderr.write(`recovery times (s, answering / new windows): ${recoveries.map((r) => `${r.target} ${r.backSeconds.toFixed(0)}/${r.windowsSeconds.toFixed(0)}`).join(', ')}\n`);
   expect(recoveries).toHaveLength(plan.length);
 
   const index = new NeighborhoodIndex((await loadBoundaries(base.udf.boundaries, { nameField: base.udf.nameField })).boundaries);
   await expectExactWindowsFromTopics(config, index);
+  // The last run stopped cleanly on Ctrl-C (its savepoint taken, the relay done).
+  expect(code).toBe(0);
 }, 40 * 60_000);
