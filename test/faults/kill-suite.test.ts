@@ -26,7 +26,7 @@ import { envName, loadConfig, type ResolvedConfig } from '../../common/config.js
 import { runningApp } from '../../stack/index.js';
 import { loadBoundaries, NeighborhoodIndex } from '../../udf-service/index.js';
 import { dropKeyspace, expectExactWindowsFromTopics, stackStatus } from '../support/live.js';
-import { deleteTopics, uniqueName } from '../support/kafka.js';
+import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
 const seed = Number(process.env.FAULT_SEED ?? 1);
@@ -179,6 +179,15 @@ it(`survives ${kills} seeded kill -9s of every part of a live run, with every cl
   const [code] = (await Promise.race([once(live, 'exit'), delay(300_000, undefined, { ref: false }).then(() => ['still running 5 minutes after Ctrl-C'])])) as [number | string | null];
   process.stderr.write(`recovery times (s, answering / new windows): ${recoveries.map((r) => `${r.target} ${r.backSeconds.toFixed(0)}/${r.windowsSeconds.toFixed(0)}`).join(', ')}\n`);
   expect(recoveries).toHaveLength(plan.length);
+
+  // What the job dead-lettered, by reason: trips it could not pair or place show up here.
+  const dead = await readMessages(base.kafka.bootstrapServers, topics.deadLetterTopic, Number.MAX_SAFE_INTEGER, 20_000, 3_000);
+  const reasons = new Map<string, number>();
+  for (const m of dead) {
+    const { stream, reason } = JSON.parse(m.value) as { stream: string; reason: string };
+    reasons.set(`${stream}: ${reason}`, (reasons.get(`${stream}: ${reason}`) ?? 0) + 1);
+  }
+  process.stderr.write(`dead letters: ${JSON.stringify(Object.fromEntries(reasons))}\n`);
 
   const index = new NeighborhoodIndex((await loadBoundaries(base.udf.boundaries, { nameField: base.udf.nameField })).boundaries);
   await expectExactWindowsFromTopics(config, index);

@@ -115,6 +115,14 @@ async function expectClosedWindowsExact(config: ReturnType<typeof loadConfig>, r
   const lastClosed = Math.max(...actual.map((r) => Date.parse(r.windowEnd)));
   const expected = expectedStats({ rides, fares }, 60_000, index).filter((r) => Date.parse(r.windowEnd) <= lastClosed);
   expect(new Set(expected.map((r) => r.windowEnd)).size).toBeGreaterThan(10);
+  // Where they differ, in runs of windows: what a failure needs to be understood.
+  const ridesBy = (rows: StatsRow[]) => rows.reduce((m, r) => m.set(r.windowEnd, (m.get(r.windowEnd) ?? 0) + r.rideCount), new Map<string, number>());
+  const got = ridesBy(actual);
+  const want = ridesBy(expected);
+  const differing = [...want.keys()].sort().filter((end) => got.get(end) !== want.get(end));
+  if (differing.length > 0) {
+    process.stderr.write(`${differing.length} of ${want.size} windows differ, from ${differing[0]} to ${differing.at(-1)}; first ten: ${differing.slice(0, 10).map((end) => `${end.slice(11, 16)} ${got.get(end) ?? 0}/${want.get(end)}`).join(', ')}\n`);
+  }
   expectSameStats(actual, expected);
   return lastClosed;
 }
