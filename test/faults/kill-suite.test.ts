@@ -23,6 +23,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import axios from 'axios';
 import { ResultsTable } from '../../clients/index.js';
 import { envName, loadConfig, type ResolvedConfig } from '../../common/config.js';
+import { seededRandom } from '../../generator/faults.js';
 import { runningApp } from '../../stack/index.js';
 import { loadBoundaries, NeighborhoodIndex } from '../../udf-service/index.js';
 import { dropKeyspace, expectExactWindowsFromTopics, stackStatus } from '../support/live.js';
@@ -33,18 +34,6 @@ const seed = Number(process.env.FAULT_SEED ?? 1);
 const kills = Math.max(7, Number(process.env.FAULT_KILLS ?? 10));
 const targets = ['flink-taskmanager', 'flink-jobmanager', 'kafka', 'cassandra', 'sql-gateway', 'udf-service', 'live'] as const;
 type Target = (typeof targets)[number];
-
-/** A small seeded generator (mulberry32): the same seed, the same kills. */
-function seeded(start: number): () => number {
-  let a = start >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every target once in a shuffled order, then random ones up to `count`. */
 function schedule(count: number, random: () => number): Target[] {
@@ -136,7 +125,8 @@ afterAll(async () => {
 }, 180_000);
 
 it(`survives ${kills} seeded kill -9s of every part of a live run, with every closed window exact`, async () => {
-  const random = seeded(seed);
+  // The generator's seeded PRNG: the same seed, the same kills.
+  const random = seededRandom(seed);
   const plan = schedule(kills, random);
   process.stderr.write(`fault suite: seed ${seed}, kills ${plan.join(', ')}; live process logs in ${logDir}\n`);
   live = startLive();
