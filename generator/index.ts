@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { dataDir, requireExistingPath } from '../common/config.js';
 import type { InputFormat } from './sources.js';
 
-export { formatSummary, replay, type GeneratorSummary, type Pacing, type ReplayOptions } from './replay.js';
+export { formatSummary, replay, SendFrontier, type GeneratorSummary, type Pacing, type ReplayOptions } from './replay.js';
 export { events, newInputReport, type InputFormat, type InputReport, type SourceOptions } from './sources.js';
 export { EventHubsTransport, KafkaTransport, type EventHubsBatch, type EventHubsProducer, type KafkaClientChoice, type Transport } from './transports.js';
 export { fareCsv, messageKey, rideJson, type Fare, type OutgoingEvent, type Ride } from './records.js';

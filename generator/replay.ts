@@ -20,6 +20,55 @@ export interface ReplayOptions {
   fareTopic: string;
   /** Aborting stops reading; what is in flight is still sent and the summary says `interrupted`. */
   signal?: AbortSignal;
+  /** Kept up to date with how far in event time everything is acknowledged (live mode's heartbeats read it). */
+  frontier?: SendFrontier;
+}
+
+/**
+ * How far in event time a replay has everything acknowledged: no event it has yet to send, nor
+ * any it sent and the transport has not acknowledged, is older than `safeTime()`. Heartbeats
+ * (live mode) stay at or behind it, so that a backlog (a broker that was away, a generator
+ * running late) is never made late by a watermark a heartbeat moved past it. It counts on the
+ * source's order by event time, as the watermark delay does.
+ */
+export class SendFrontier {
+  /** The latest event time read from the source: the events still to come are not older. */
+  private latestRead: number;
+  /** The oldest event time of the batch being built. */
+  private building: number | undefined;
+  /** The oldest event time of each batch handed to the transport, oldest batch first. */
+  private readonly handed: Array<{ oldest: number; acknowledged: boolean }> = [];
+
+  /** `start`: the safe time before the first event is read. */
+  constructor(start: number) {
+    this.latestRead = start;
+  }
+
+  read(time: number): void {
+    if (time > this.latestRead) this.latestRead = time;
+  }
+
+  batched(time: number): void {
+    if (this.building === undefined || time < this.building) this.building = time;
+  }
+
+  /** The batch being built goes to the transport; the function returned marks it acknowledged. */
+  hand(): () => void {
+    const entry = { oldest: this.building ?? this.latestRead, acknowledged: false };
+    this.building = undefined;
+    this.handed.push(entry);
+    return () => {
+      entry.acknowledged = true;
+      while (this.handed[0]?.acknowledged) this.handed.shift();
+    };
+  }
+
+  safeTime(): number {
+    let safe = this.latestRead;
+    if (this.building !== undefined && this.building < safe) safe = this.building;
+    for (const entry of this.handed) if (!entry.acknowledged && entry.oldest < safe) safe = entry.oldest;
+    return safe;
+  }
 }
 
 export interface GeneratorSummary {
@@ -36,7 +85,8 @@ export interface GeneratorSummary {
 }
 
 export async function replay(options: ReplayOptions, transport: Transport, progress: Progress): Promise<GeneratorSummary> {
-  if (transport.sendEncoded && options.pacing.kind !== 'speedup') return replayEncoded(options, transport, progress);
+  // The encoded path reads on a worker thread and keeps no frontier.
+  if (transport.sendEncoded && options.pacing.kind !== 'speedup' && !options.frontier) return replayEncoded(options, transport, progress);
   const report = newInputReport();
   const injector = new FaultInjector(options.faults);
   const sent = { rides: 0, fares: 0, total: 0 };
@@ -54,8 +104,10 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
     if (batch.length === 0) return;
     const outgoing = batch;
     batch = [];
+    const acknowledged = options.frontier?.hand();
     while (inFlight.length >= maxInFlight) await inFlight.shift();
     const sending = transport.send(outgoing).then(() => {
+      acknowledged?.();
       for (const e of outgoing) {
         if (e.stream === 'ride') sent.rides += 1;
         else sent.fares += 1;
@@ -75,6 +127,7 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
       interrupted = true;
       break;
     }
+    options.frontier?.read(event.time);
     if (options.pacing.kind === 'speedup') {
       firstEventTime ??= event.time;
       const due = started + (event.time - firstEventTime) / options.pacing.factor;
@@ -85,6 +138,7 @@ export async function replay(options: ReplayOptions, transport: Transport, progr
     }
     for (const out of injector.apply(event)) {
       batch.push(out);
+      options.frontier?.batched(out.time);
       queued += 1;
     }
     if (batch.length >= batchSize) {

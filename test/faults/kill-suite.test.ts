@@ -10,8 +10,9 @@
 // equal an independent computation over what the generators put in the topics: nothing lost,
 // nothing doubled, nothing partial.
 //
-// FAULT_SEED picks the sequence (default 1); FAULT_KILLS the number of kills (default 10). The
-// live run injects no malformed records here: the independent computation reads the topics as
+// FAULT_SEED picks the sequence (default 1); FAULT_KILLS the number of kills (default 10, at least
+// one per target); FAULT_TARGETS (a comma-separated subset, for tracking one part down) kills only
+// those, FAULT_KILLS times in all (default: each once). The live run injects no malformed records here: the independent computation reads the topics as
 // good trips (malformed ones are the other suites' business).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -31,9 +32,15 @@ import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
 const seed = Number(process.env.FAULT_SEED ?? 1);
-const kills = Math.max(7, Number(process.env.FAULT_KILLS ?? 10));
-const targets = ['flink-taskmanager', 'flink-jobmanager', 'kafka', 'cassandra', 'sql-gateway', 'udf-service', 'live'] as const;
-type Target = (typeof targets)[number];
+const allTargets = ['flink-taskmanager', 'flink-jobmanager', 'kafka', 'cassandra', 'sql-gateway', 'udf-service', 'live'] as const;
+type Target = (typeof allTargets)[number];
+const targets: readonly Target[] = process.env.FAULT_TARGETS
+  ? process.env.FAULT_TARGETS.split(',').map((t) => {
+      if (!(allTargets as readonly string[]).includes(t.trim())) throw new Error(`FAULT_TARGETS: ${t} is none of ${allTargets.join(', ')}`);
+      return t.trim() as Target;
+    })
+  : allTargets;
+const kills = Math.max(targets.length, Number(process.env.FAULT_KILLS ?? (process.env.FAULT_TARGETS ? targets.length : 10)));
 
 /** Every target once in a shuffled order, then random ones up to `count`. */
 function schedule(count: number, random: () => number): Target[] {

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { readText, samples } from '../../support/data.js';
 import { createProgress } from '../../../common/progress.js';
-import { EventHubsTransport, replay, type EventHubsBatch, type EventHubsProducer, type OutgoingEvent, type Transport } from '../../../generator/index.js';
+import { EventHubsTransport, replay, SendFrontier, type EventHubsBatch, type EventHubsProducer, type OutgoingEvent, type Transport } from '../../../generator/index.js';
 import { FaultInjector, malformFare, malformRide, fareMalformedKinds, rideMalformedKinds } from '../../../generator/faults.js';
 import { ReorderBuffer } from '../../../generator/reorder-buffer.js';
 import { parseFoilFare } from '../../../generator/parsers.js';
@@ -142,6 +142,37 @@ describe('batches in flight', () => {
     await acknowledging(transport, running);
     await running;
     expect(transport.mostInFlight).toBe(1);
+  });
+
+  it("keeps the send frontier at or behind every event not yet acknowledged or not yet sent, and moves it on with the acknowledgements", async () => {
+    const transport = new SlowTransport(3);
+    const frontier = new SendFrontier(0);
+    const running = replay({ ...options, frontier }, transport, createProgress(false));
+    // Before each acknowledgement: the frontier, and how many batches were acknowledged then.
+    const seen: Array<{ safe: number; acked: number }> = [];
+    let finished = false;
+    void running.finally(() => (finished = true)).catch(() => undefined);
+    let acked = 0;
+    while (!finished) {
+      if (acked < transport.acks.length) {
+        // A broker that is away for a while: the frontier holds while nothing is acknowledged.
+        if (acked === 5) for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+        seen.push({ safe: frontier.safeTime(), acked });
+        transport.acks[acked]!();
+        acked += 1;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await running;
+    const batches = transport.batches;
+    for (const { safe, acked: ackedThen } of seen) {
+      // Everything from the first unacknowledged batch on (sent then or later) is not older than the frontier.
+      const oldestLeft = Math.min(...batches.slice(ackedThen).flat().map((e) => e.time));
+      expect(safe).toBeLessThanOrEqual(oldestLeft);
+    }
+    // It moved on as batches were acknowledged, and ends at the last event.
+    expect(new Set(seen.map((s) => s.safe)).size).toBeGreaterThan(3);
+    expect(frontier.safeTime()).toBe(Math.max(...batches.flat().map((e) => e.time)));
   });
 
   it('fails the replay when a batch that is not the oldest in flight fails', async () => {
