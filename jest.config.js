@@ -28,7 +28,7 @@ export default {
       globalTeardown: '<rootDir>/test/integration/global-teardown.js',
     },
     {
-      // Fault tests kill parts of the shared stack: `npm run test:faults`, not part of CI yet (see README, Tests).
+      // Fault tests kill parts of the shared stack: `npm run test:faults`, which CI runs after `npm test` (see README, Tests).
       displayName: 'faults',
       testEnvironment: 'node',
       extensionsToTreatAsEsm: ['.ts'],

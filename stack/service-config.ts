@@ -121,8 +121,11 @@ export function cassandraYaml({ host, dir, port, storagePort, extraSettings = {}
     cluster_name: 'tipstream',
     num_tokens: 1,
     partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
-    commitlog_sync: 'periodic',
-    commitlog_sync_period: '10000ms',
+    // A write is acknowledged only once its commit log entry is synced. With 'periodic' (10 s), a
+    // node killed with -9 came back without the rows it had acknowledged in its last seconds (the
+    // fault suite lost a whole window): replay stops at the last sync marker. One node has no
+    // replica to cover that, and the relay's writes are few.
+    commitlog_sync: 'batch',
     seed_provider: [{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: `${host}:${storagePort}` }] }],
     listen_address: host,
     rpc_address: host,

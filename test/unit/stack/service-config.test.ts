@@ -82,8 +82,7 @@ describe('cassandra.yaml', () => {
     expect(cassandraYaml(settings)).toBe(`cluster_name: tipstream
 num_tokens: 1
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-commitlog_sync: periodic
-commitlog_sync_period: 10000ms
+commitlog_sync: batch
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
