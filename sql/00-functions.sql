@@ -16,8 +16,8 @@
 -- test/unit/orchestrator/sql-template.test.ts checks the placeholders, names and constants.
 
 -- tipstream's own functions (flink-udf/, built by `tipstream stack up` or `deploy`): each ride and
--- fare is parsed once, by a table function, and the sources read their event time without a
--- regex. SQL alone parsed a ride once per JSON_VALUE (about 15 times) and a fare once per
+-- fare is parsed once, by a function returning a ROW, and the sources read their event time
+-- without a regex. SQL alone parsed a ride once per JSON_VALUE (about 15 times) and a fare once per
 -- SPLIT_INDEX; the json and csv formats parse once but lose the raw payload the dead letters keep.
 -- ADD JAR makes the SQL Gateway ship the jar with the job: the cluster needs nothing installed.
 

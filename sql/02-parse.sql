@@ -1,9 +1,9 @@
 -- Parse and validate, once per record (flink-udf/: the reasons, their order and the accepted forms
 -- are the ones this file had in SQL, and its unit tests name every reason). Every row gets a
 -- malformedReason: NULL for a good row, otherwise the first problem found. Good rows go on to the
--- join; the others go to the dead-letter topic. A table function, not a scalar one returning a
--- ROW: the planner evaluates it once per row, where a scalar call can be copied into each
--- expression that reads one of its fields.
+-- join; the others go to the dead-letter topic. PARSE_RIDE and PARSE_FARE return a ROW and are
+-- declared non-deterministic, so the planner keeps one call per record instead of copying it into
+-- each expression that reads a field (flink-udf/, ParseFunction.java).
 
 CREATE TEMPORARY VIEW ride_parsed AS
 SELECT

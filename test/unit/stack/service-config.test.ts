@@ -137,6 +137,10 @@ describe("Flink's config.yaml", () => {
     expect(config.parallelism).toEqual({ default: 1 });
   });
 
+  it('lets a TaskManager notice a JobManager that was killed within 20 s (heartbeats every 5 s)', () => {
+    expect(config.heartbeat).toEqual({ interval: 5000, timeout: 20000 });
+  });
+
   it("reads the distribution's Java options, empty when it has none", () => {
     expect(distributionJavaOptions('env:\n  java:\n    opts:\n      all: -Xss2m --add-opens=a\n')).toBe('-Xss2m --add-opens=a');
     expect(distributionJavaOptions('jobmanager:\n  rpc:\n    port: 6123\n')).toBe('');

@@ -6,30 +6,18 @@ import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.data.TimestampData;
-import org.apache.flink.table.functions.ScalarFunction;
 
 /**
- * {@code LATERAL TABLE(PARSE_RIDE(payload, eventTime))}: one row per ride, its fields and
- * {@code malformedReason} (NULL for a good ride). A table function rather than a scalar one
- * returning a ROW: the planner evaluates it once per input row, where a scalar call may be copied
- * into every expression that reads one of its fields. Internal data structures in and out, so
- * Flink converts nothing.
+ * {@code PARSE_RIDE(payload, eventTime)}: a ROW of the ride's fields and {@code malformedReason}
+ * (NULL for a good ride), computed once per record (see {@link ParseFunction}). Internal data
+ * structures in and out, so Flink converts nothing.
  */
 @FunctionHint(
     output = @DataTypeHint(
         value = "ROW<medallion STRING, hackLicense STRING, vendorId STRING, tripDistanceInMiles DOUBLE, "
             + "pickupLon STRING, pickupLat STRING, dropoffLon STRING, dropoffLat STRING, malformedReason STRING>",
         bridgedTo = RowData.class))
-public final class ParseRide extends ScalarFunction {
-  /**
-   * Declared non-deterministic so that the planner keeps the one call per row: it inlines a
-   * deterministic call into every expression that reads a field of its result.
-   */
-  @Override
-  public boolean isDeterministic() {
-    return false;
-  }
-
+public final class ParseRide extends ParseFunction {
   public RowData eval(
       @DataTypeHint(value = "STRING", bridgedTo = StringData.class) StringData payload,
       @DataTypeHint(value = "TIMESTAMP(3)", bridgedTo = TimestampData.class) TimestampData eventTime) {
@@ -39,9 +27,5 @@ public final class ParseRide extends ScalarFunction {
         ride.malformedReason() == null ? ride.tripDistanceInMiles() : null,
         text(ride.pickupLon()), text(ride.pickupLat()), text(ride.dropoffLon()), text(ride.dropoffLat()),
         text(ride.malformedReason()));
-  }
-
-  static StringData text(String value) {
-    return value == null ? null : StringData.fromString(value);
   }
 }

@@ -1,0 +1,22 @@
+package io.tipstream.flink;
+
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.functions.ScalarFunction;
+
+/**
+ * What {@link ParseRide} and {@link ParseFare} share: a scalar function returning a ROW, declared
+ * non-deterministic so that the planner keeps one call per record. A deterministic call is
+ * inlined into every expression that reads a field of its result (the record parsed once per
+ * field); and a table function ({@code LATERAL TABLE}) is never shared across the statement set's
+ * sinks, so each sink got a parse and a join of its own.
+ */
+abstract class ParseFunction extends ScalarFunction {
+  @Override
+  public final boolean isDeterministic() {
+    return false;
+  }
+
+  static StringData text(String value) {
+    return value == null ? null : StringData.fromString(value);
+  }
+}
