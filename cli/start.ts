@@ -12,7 +12,7 @@ import { pollUntil } from '../common/retry.js';
 import { readFile } from 'node:fs/promises';
 import { inputPath, KafkaTransport, loadLibrdkafka, replay, type InputFormat } from '../generator/index.js';
 import { collectJobMetrics, deployJob, ensureFunctionsJar, runRelay } from '../orchestrator/index.js';
-import { createStackProvider, isRunning, runningApp, startApp } from '../stack/index.js';
+import { createStackProvider, forgetApp, isRunning, runningApp, startApp } from '../stack/index.js';
 import { action, configFor, withConfigFlags } from './flags.js';
 import { runLive, type LiveView } from './live.js';
 
@@ -73,6 +73,8 @@ async function ensureUdfService(config: ResolvedConfig, progress: Progress): Pro
   } catch (err) {
     // The service's own last line says why (a bad shapefile, a busy port), not just that it exited.
     const reason = await lastErrorLine(app.logFile);
+    // Forgotten, so that the stack's supervisor does not start it again and again with the same bad arguments.
+    await forgetApp(config, 'udf-service');
     throw new InfrastructureError('TIPSTREAM_START', `the udf-service did not start${reason ? `: ${reason}` : ''} (log: ${app.logFile})`, { cause: reason ? undefined : err });
   }
 }

@@ -39,10 +39,16 @@ export async function runningApp(config: ResolvedConfig, name: AppName): Promise
   return app && isRunning(app) ? app : undefined;
 }
 
-/** Starts `tipstream <args>` in the background with its output in the state folder's logs. */
+/**
+ * Starts `tipstream <args>` in the background with its output in the state folder's logs. One
+ * process per app and state folder: one still recorded and running (another port, another
+ * checkout) is stopped first, by its pid, rather than left running with no record of it.
+ */
 export async function startApp(config: ResolvedConfig, name: AppName, args: string[]): Promise<ProcessIdentity & { logFile: string }> {
   const logFile = join(config.stateDir, 'logs', `${name}.log`);
   await mkdir(dirname(logFile), { recursive: true });
+  const previous = (await readState(config)).apps[name];
+  if (previous && isRunning(previous)) await stopProcess(previous, 15_000);
   const identity = launchDetached({
     command: process.execPath,
     args: [join(projectRoot, 'bin', 'tipstream.js'), ...args],
@@ -54,6 +60,16 @@ export async function startApp(config: ResolvedConfig, name: AppName, args: stri
   state.apps[name] = { ...identity, logFile, args };
   await writeState(config, state);
   return state.apps[name]!;
+}
+
+/** Stops the app (by its pid) and forgets it: one that never came up is nothing to bring back. */
+export async function forgetApp(config: ResolvedConfig, name: AppName): Promise<void> {
+  const state = await readState(config);
+  const app = state.apps[name];
+  if (!app) return;
+  await stopProcess(app, 15_000);
+  delete state.apps[name];
+  await writeState(config, state);
 }
 
 /** Every recorded app, running or not. */

@@ -8,7 +8,7 @@ import type { StackOptions, StackProvider } from './types.js';
 
 export { serviceNames, type ServiceName, type ServiceStatus, type StackEndpoints, type StackOptions, type StackProvider, type StackUpResult } from './types.js';
 export { LocalStackProvider } from './local-provider.js';
-export { runningApp, startApp, stopApps, type AppName } from './apps.js';
+export { forgetApp, recordedApps, runningApp, startApp, stopApps, type AppName } from './apps.js';
 export { versions } from './versions.js';
 export { artifactPaths, isCacheWarm, resolveArtifacts } from './artifacts.js';
 export { isRunning, type ProcessIdentity } from './processes.js';

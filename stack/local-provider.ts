@@ -14,7 +14,7 @@ import { findJava17 } from './java.js';
 import { assertPortFree, isRunning, launchDetached, stopProcess, type ProcessIdentity } from './processes.js';
 import { localServices, type LocalService } from './services.js';
 import { appAnswers, recordedApps, startApp, type AppName, type RecordedApp } from './apps.js';
-import { DEFAULT_RESTART_POLICY, readSupervisorState, restartDecision, supervisorFile, writeSupervisorState, type RestartPolicy, type SupervisedState, type SupervisorState } from './supervisor.js';
+import { DEFAULT_RESTART_POLICY, readSupervisorState, superviseStep, supervisorFile, writeSupervisorState, type RestartPolicy, type SupervisorState } from './supervisor.js';
 import type { ServiceName, ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
 
 const log = childLogger('stack');
@@ -303,53 +303,4 @@ function isRecordedRunning(state: StackState, service: ServiceName): boolean {
 /** The gateway and TaskManager go first, the JobManager next, the storage services last. */
 function stopRank(service: ServiceName): number {
   return ['sql-gateway', 'flink-taskmanager', 'flink-jobmanager', 'cassandra', 'kafka'].indexOf(service);
-}
-
-interface Supervisable {
-  name: string;
-  alive: () => boolean;
-  answers: () => Promise<boolean>;
-  /** Launches it again; returns the new pid. */
-  restart: () => Promise<number>;
-  logFile: string;
-}
-
-/**
- * One round of the supervisor for one process: an alive one that was restarting is up once it
- * answers; a dead one is restarted after its back-off, or left down in a crash loop. Returns
- * whether its entry changed.
- */
-async function superviseStep(entry: SupervisedState, policy: RestartPolicy, target: Supervisable): Promise<boolean> {
-  const now = Date.now();
-  if (target.alive()) {
-    if (entry.state === 'restarting' && (await target.answers())) {
-      entry.state = 'up';
-      entry.lastRecoverySeconds = (Date.now() - entry.goneAt!) / 1000;
-      log.info({ service: target.name, seconds: entry.lastRecoverySeconds }, 'answers again');
-      return true;
-    }
-    return false;
-  }
-  if (entry.state === 'crash-loop') return false;
-  let changed = false;
-  if (entry.state === 'up') {
-    Object.assign(entry, { state: 'restarting', diedAt: now, goneAt: now });
-    log.warn({ service: target.name }, 'process is gone');
-    changed = true;
-  }
-  const decision = restartDecision(entry.restarts, entry.diedAt!, now, policy);
-  if (decision.action === 'give-up') {
-    entry.state = 'crash-loop';
-    log.error({ service: target.name, restarts: entry.restarts.length }, `restarted ${entry.restarts.length} times within ${policy.crashLoopWindowMs / 60_000} min; left down (see its log: ${target.logFile})`);
-    return true;
-  }
-  if (decision.action === 'restart') {
-    const pid = await target.restart();
-    entry.restarts = [...entry.restarts.filter((at) => now - at < policy.crashLoopWindowMs), now];
-    // A relaunch that dies again is a new death, with the next back-off from then.
-    entry.diedAt = now;
-    log.warn({ service: target.name, pid, attempt: entry.restarts.length }, 'restarted');
-    return true;
-  }
-  return changed;
 }

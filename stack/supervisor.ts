@@ -6,8 +6,11 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../common/config.js';
+import { childLogger } from '../common/logger.js';
 import type { AppName } from './apps.js';
 import type { ServiceName } from './types.js';
+
+const log = childLogger('stack');
 
 export interface RestartPolicy {
   /** Wait before the first restart of a service; doubled for each restart in the window. */
@@ -71,4 +74,60 @@ export async function writeSupervisorState(config: ResolvedConfig, state: Superv
   const file = supervisorFile(config);
   await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
+}
+
+export interface Supervisable {
+  name: string;
+  alive: () => boolean;
+  answers: () => Promise<boolean>;
+  /** Launches it again; returns the new pid. */
+  restart: () => Promise<number>;
+  logFile: string;
+}
+
+/**
+ * One round of the supervisor for one process: an alive one that was restarting is up once it
+ * answers; a dead one is restarted after its back-off, or left down in a crash loop. Returns
+ * whether its entry changed.
+ */
+export async function superviseStep(entry: SupervisedState, policy: RestartPolicy, target: Supervisable): Promise<boolean> {
+  const now = Date.now();
+  if (target.alive()) {
+    // Left down after a crash loop, and now running: someone started it anew (`stack up`, `start`),
+    // so it is supervised again from a clean slate.
+    if (entry.state === 'crash-loop') {
+      Object.assign(entry, { state: 'up', restarts: [] });
+      log.info({ service: target.name }, 'running again after a crash loop: supervised again');
+      return true;
+    }
+    if (entry.state === 'restarting' && (await target.answers())) {
+      entry.state = 'up';
+      entry.lastRecoverySeconds = (Date.now() - entry.goneAt!) / 1000;
+      log.info({ service: target.name, seconds: entry.lastRecoverySeconds }, 'answers again');
+      return true;
+    }
+    return false;
+  }
+  if (entry.state === 'crash-loop') return false;
+  let changed = false;
+  if (entry.state === 'up') {
+    Object.assign(entry, { state: 'restarting', diedAt: now, goneAt: now });
+    log.warn({ service: target.name }, 'process is gone');
+    changed = true;
+  }
+  const decision = restartDecision(entry.restarts, entry.diedAt!, now, policy);
+  if (decision.action === 'give-up') {
+    entry.state = 'crash-loop';
+    log.error({ service: target.name, restarts: entry.restarts.length }, `restarted ${entry.restarts.length} times within ${policy.crashLoopWindowMs / 60_000} min; left down (see its log: ${target.logFile})`);
+    return true;
+  }
+  if (decision.action === 'restart') {
+    const pid = await target.restart();
+    entry.restarts = [...entry.restarts.filter((at) => now - at < policy.crashLoopWindowMs), now];
+    // A relaunch that dies again is a new death, with the next back-off from then.
+    entry.diedAt = now;
+    log.warn({ service: target.name, pid, attempt: entry.restarts.length }, 'restarted');
+    return true;
+  }
+  return changed;
 }

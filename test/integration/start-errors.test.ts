@@ -1,10 +1,14 @@
 // `tipstream start` on the shared stack, with a boundaries file the udf-service cannot read: the
-// error names the step that failed and the service's own error line (it once said `kill ESRCH`).
+// error names the step that failed and the service's own error line (it once said `kill ESRCH`),
+// and the failed udf-service is forgotten: the stack's supervisor once started it again and again
+// with the same bad file, then left the udf-service down for every later run (a crash loop).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../../common/config.js';
+import { recordedApps } from '../../stack/index.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort) => {
@@ -34,4 +38,5 @@ it("names the step that failed and the udf-service's own error", async () => {
   expect(stderr).toMatch(/^tipstream: step 2\/6 udf-service \(neighborhood lookup\): the udf-service did not start: boundaries \S+broken\.zip: is not a readable zip archive/);
   expect(stderr).toMatch(/\(log: \S+udf-service\.log\)\n$/);
   expect(stderr).not.toContain('ESRCH');
+  expect((await recordedApps(loadConfig()))['udf-service']).toBeUndefined();
 }, 180_000);
