@@ -12,8 +12,9 @@
 //
 // FAULT_SEED picks the sequence (default 1); FAULT_KILLS the number of kills (default 10, at least
 // one per target); FAULT_TARGETS (a comma-separated subset, for tracking one part down) kills only
-// those, FAULT_KILLS times in all (default: each once). The live run injects no malformed records here: the independent computation reads the topics as
-// good trips (malformed ones are the other suites' business).
+// those, FAULT_KILLS times in all (default: each once). The live run injects no malformed records
+// here: the independent computation reads the topics as good trips (malformed ones are the other
+// suites' business).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
