@@ -164,12 +164,15 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   const clockStart = Math.max(Date.now(), (previous?.clock ?? 0) + Math.max(60_000, options.speedup * 2_000));
   let wallStart: number | undefined;
   const clock = () => clockStart + (Date.now() - (wallStart ?? Date.now())) * options.speedup;
+  // The job's bound on plausible event times (README, "Event time and bad clocks") follows this
+  // clock, not the wall's: taken before the generator starts, it is never behind the real one.
+  const liveClock = { wallAt: Date.now(), eventAt: clockStart, speedup: options.speedup };
 
   // Heartbeats keep every partition moving, so no partition needs to be declared idle here; a
   // short idle timeout only invites the race where a source slow to start (a job just restored,
   // a busy machine) is skipped and the other stream's watermark runs ahead of its trips.
   const jobConfig = { ...config, job: { ...config.job, consumerGroup: name, idleTimeout: '5 min' } };
-  const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, ...(resumeFrom ? { savepoint: resumeFrom } : {}) }, createProgress(false)).catch((err: unknown) => {
+  const deployment = await deployJob(jobConfig, { bounded: false, jobName: name, clock: liveClock, ...(resumeFrom ? { savepoint: resumeFrom } : {}) }, createProgress(false)).catch((err: unknown) => {
     // A savepoint of another program (the SQL changed since, e.g. a tipstream upgrade) cannot be
     // restored into this one: say what to do rather than only what Flink says.
     if (resumeFrom && /Cannot map checkpoint\/savepoint state/.test((err as Error).message)) {
@@ -188,7 +191,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     try {
       const checkpoint = await latestCheckpoint(flink, jobId);
       log.warn({ jobId, reason, checkpoint }, 'the live job is gone; resuming it from its latest checkpoint');
-      jobId = (await deployJob(jobConfig, { bounded: false, jobName: name, savepoint: checkpoint }, createProgress(false))).jobId;
+      jobId = (await deployJob(jobConfig, { bounded: false, jobName: name, clock: liveClock, savepoint: checkpoint }, createProgress(false))).jobId;
       recoveries += 1;
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'resuming the live job failed; trying again');

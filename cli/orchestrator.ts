@@ -8,7 +8,7 @@ import { collectJobMetrics, deployJob, jobMetricsGauges, readDeployment, resumeJ
 import { action, configFor, untilStopped, withConfigFlags } from './flags.js';
 
 export function registerOrchestratorCommands(program: Command): void {
-  withConfigFlags(program.command('deploy'), ['job.windowSize', 'job.rideWatermarkDelay', 'job.fareWatermarkDelay', 'job.parallelism', 'job.checkpointInterval', 'job.consumerGroup', 'job.startupMode', 'job.udfLookupUrl', 'flink.sqlGatewayUrl', 'flink.restUrl', 'kafka.bootstrapServers'])
+  withConfigFlags(program.command('deploy'), ['job.windowSize', 'job.rideWatermarkDelay', 'job.fareWatermarkDelay', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'job.parallelism', 'job.checkpointInterval', 'job.consumerGroup', 'job.startupMode', 'job.udfLookupUrl', 'flink.sqlGatewayUrl', 'flink.restUrl', 'kafka.bootstrapServers'])
     .description('submit the Flink SQL job through the SQL Gateway, wait until it runs, record it')
     .option('--bounded', 'stop at the latest offsets: a finite replay finishes and flushes every window')
     .option('--savepoint <path>', 'restore the job state from this savepoint')
@@ -97,7 +97,7 @@ export function registerOrchestratorCommands(program: Command): void {
       }),
     );
 
-  withConfigFlags(program.command('upgrade'), ['job.windowSize', 'job.parallelism', 'job.checkpointInterval', 'job.udfLookupUrl', 'flink.sqlGatewayUrl', 'flink.restUrl'], {
+  withConfigFlags(program.command('upgrade'), ['job.windowSize', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'job.parallelism', 'job.checkpointInterval', 'job.udfLookupUrl', 'flink.sqlGatewayUrl', 'flink.restUrl'], {
     'job.windowSize': { help: 'tumbling window size of the new job' },
     'job.parallelism': { help: 'parallelism of the new job' },
     'job.checkpointInterval': { help: 'checkpoint interval of the new job' },

@@ -176,7 +176,7 @@ export function renderLiveView(view: LiveView, top: number): string {
 }
 
 export function registerStartCommand(program: Command): void {
-  withConfigFlags(program.command('start'), ['job.windowSize', 'udf.boundaries', 'udf.nameField', 'udf.where'], {
+  withConfigFlags(program.command('start'), ['job.windowSize', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'udf.boundaries', 'udf.nameField', 'udf.where'], {
     'job.windowSize': { help: 'tumbling window', default: '"1 minute" here' },
     'udf.boundaries': { help: 'neighborhood boundaries', default: 'the Zillow shapefile' },
   })

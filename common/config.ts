@@ -27,6 +27,13 @@ const duration = z.string().superRefine((text, ctx) => {
   const problem = durationProblem(text) ?? (/^\s*0+(\.0+)?\s*[a-z]+\s*$/i.test(text) ? `must be longer than 0, got '${text}'` : undefined);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
+/** A duration, or 'off' for a bound that is not checked. */
+const boundOrOff = z.string().superRefine((text, ctx) => {
+  if (text.trim() === 'off') return;
+  const problem = durationProblem(text) ?? (/^\s*0+(\.0+)?\s*[a-z]+\s*$/i.test(text) ? `must be longer than 0 (or 'off'), got '${text}'` : undefined);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+const instantOrOff = z.string().refine((text) => text.trim() === 'off' || (/^\d{4}-\d\d-\d\dT/.test(text) && !Number.isNaN(Date.parse(text))), "an ISO-8601 time such as '2000-01-01T00:00:00Z', or 'off'");
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
 
@@ -122,6 +129,12 @@ export const configSchema = z.strictObject({
     windowSize: duration,
     rideWatermarkDelay: duration,
     fareWatermarkDelay: duration,
+    /** A record dated further than this past the clock (the wall, or live mode's) moves no watermark and is dead-lettered. */
+    maxAheadOfClock: boundOrOff,
+    /** A record dated further than this past its partition's time so far moves no watermark and is dead-lettered. */
+    maxJump: boundOrOff,
+    /** A record dated before this moves no watermark and is dead-lettered (a clock reset to 1970). */
+    earliestEventTime: instantOrOff,
     idleTimeout: duration,
     consumerGroup: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-"'),
     startupMode: z.enum(['earliest-offset', 'latest-offset', 'group-offsets']),
@@ -207,6 +220,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       windowSize: '1 hour',
       rideWatermarkDelay: '3 minutes',
       fareWatermarkDelay: '3 minutes',
+      maxAheadOfClock: '1 hour',
+      maxJump: '1 day',
+      earliestEventTime: '2000-01-01T00:00:00Z',
       idleTimeout: '10 s',
       consumerGroup: 'tipstream',
       startupMode: 'earliest-offset',

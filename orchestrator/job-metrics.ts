@@ -1,5 +1,5 @@
-// The pipeline's health from the Flink REST API: malformed rides and fares (the record counts of
-// the two dead-letter sinks), records read per source, trips joined, late records dropped,
+// The pipeline's health from the Flink REST API: malformed rides and fares and those with an
+// implausible event time (the record counts of their dead-letter sinks), records read per source, trips joined, late records dropped,
 // checkpoints, the window operator's watermark and job state; exported as Prometheus text by `tipstream metrics --serve`.
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
@@ -16,6 +16,9 @@ export interface JobMetrics {
   // loads metrics lazily, so the first answers for a fresh job read 0 where nothing is known yet.
   malformedRides: number | null;
   malformedFares: number | null;
+  /** Well-formed rides and fares whose event time is implausible (README, "Event time and bad clocks"): in the dead letters, they moved no watermark. */
+  implausibleRides: number | null;
+  implausibleFares: number | null;
   /** Records each source handed on (good and malformed). */
   ridesRead: number | null;
   faresRead: number | null;
@@ -135,6 +138,8 @@ export async function collectJobMetrics(flink: MetricsSource, jobId: string, now
     uptimeSeconds: Math.round(job.duration / 1000),
     malformedRides: read('dead_letter_rides', 'sink', 'read-records'),
     malformedFares: read('dead_letter_fares', 'sink', 'read-records'),
+    implausibleRides: read('implausible_rides', 'sink', 'read-records'),
+    implausibleFares: read('implausible_fares', 'sink', 'read-records'),
     ridesRead: read('ride_source', 'source', 'write-records'),
     faresRead: read('fare_source', 'source', 'write-records'),
     tripsJoined: tripsJoined(joined, unjoinedRides, unjoinedFares),
@@ -173,6 +178,7 @@ export function jobMetricsGauges(registry: Registry) {
   const g = {
     malformedRides: once('tipstream_malformed_rides_total', 'Malformed rides sent to the dead-letter topic'),
     malformedFares: once('tipstream_malformed_fares_total', 'Malformed fares sent to the dead-letter topic'),
+    implausible: new Gauge({ name: 'tipstream_implausible_event_times_total', help: 'Well-formed rides and fares whose event time is implausible (too far ahead of the clock or of their partition, or too early), sent to the dead-letter topic', labelNames: ['stream'], registers: [registry] }),
     recordsRead: gauge('tipstream_source_records_total', 'Records read per source (absent until Flink has the count)', ['stream']),
     joined: once('tipstream_trips_joined_total', 'Rides that met their fare in the interval join'),
     unjoined: new Gauge({ name: 'tipstream_unjoined_records_total', help: 'Good rides and fares that met no partner in the join, sent to the dead-letter topic', labelNames: ['stream'], registers: [registry] }),
@@ -190,6 +196,8 @@ export function jobMetricsGauges(registry: Registry) {
     update(m: JobMetrics) {
       g.malformedRides(m.malformedRides);
       g.malformedFares(m.malformedFares);
+      if (m.implausibleRides !== null) g.implausible.set({ stream: 'ride' }, m.implausibleRides);
+      if (m.implausibleFares !== null) g.implausible.set({ stream: 'fare' }, m.implausibleFares);
       if (m.ridesRead !== null) g.recordsRead.set({ stream: 'ride' }, m.ridesRead);
       if (m.faresRead !== null) g.recordsRead.set({ stream: 'fare' }, m.faresRead);
       g.joined(m.tripsJoined);

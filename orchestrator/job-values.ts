@@ -2,6 +2,7 @@
 // decides what reaches SQL; sql-template.ts escapes each value for its position.
 import type { ResolvedConfig } from '../common/config.js';
 import { kafkaEndpoint, kafkaSqlOptions, transactionTimeoutSqlOption } from '../clients/index.js';
+import { parseDurationMs } from '../common/duration.js';
 import { flinkDuration, sqlInterval, type SqlValue } from './sql-template.js';
 
 export interface JobOptions {
@@ -9,6 +10,31 @@ export interface JobOptions {
   bounded: boolean;
   /** Topic names for this deployment (tests use unique ones). */
   topics?: Partial<Pick<ResolvedConfig['kafka'], 'rideTopic' | 'fareTopic' | 'deadLetterTopic' | 'statsTopic'>>;
+  /** Live mode's clock, which runs ahead of the wall: event time `eventAt` at wall time `wallAt`, `speedup` times faster. */
+  clock?: LiveClock;
+}
+
+export interface LiveClock {
+  wallAt: number;
+  eventAt: number;
+  speedup: number;
+}
+
+/**
+ * The bounds of a plausible event time, as the job's functions read them (flink-udf/,
+ * EventTimePolicy.java): milliseconds, 0 for a bound that is off. Only numbers, so nothing here
+ * needs escaping beyond the string literal it becomes.
+ */
+export function eventTimePolicy(job: ResolvedConfig['job'], clock: LiveClock | undefined): string {
+  const bound = (text: string, name: string) => (text.trim() === 'off' ? 0 : parseDurationMs(text, name));
+  const earliest = job.earliestEventTime.trim() === 'off' ? Number.MIN_SAFE_INTEGER : Date.parse(job.earliestEventTime);
+  const parts = [
+    `maxAheadOfClock=${bound(job.maxAheadOfClock, 'job.maxAheadOfClock')}`,
+    `maxJump=${bound(job.maxJump, 'job.maxJump')}`,
+    `earliest=${earliest}`,
+  ];
+  if (clock) parts.push(`clockWall=${Math.floor(clock.wallAt)}`, `clockEvent=${Math.floor(clock.eventAt)}`, `clockSpeedup=${clock.speedup}`);
+  return parts.join(',');
 }
 
 /** `functionsJar`: the jar of flink-udf/ (functions-jar.ts), which the SQL Gateway ships with the job. */
@@ -42,6 +68,7 @@ export function jobValues(config: ResolvedConfig, options: JobOptions, functions
     RIDE_WATERMARK_DELAY: { kind: 'interval', value: job.rideWatermarkDelay },
     FARE_WATERMARK_DELAY: { kind: 'interval', value: job.fareWatermarkDelay },
     WINDOW_SIZE: { kind: 'interval', value: job.windowSize },
+    EVENT_TIME_POLICY: text(eventTimePolicy(job, options.clock)),
     BOUNDED_MODE: { kind: 'options', value: options.bounded ? { 'scan.bounded.mode': 'latest-offset' } : {} },
     KAFKA_SECURITY: { kind: 'options', value: kafkaSqlOptions(kafkaEndpoint(config)), secret: true },
     STATS_DELIVERY: { kind: 'options', value: statsDelivery },

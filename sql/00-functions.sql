@@ -6,7 +6,8 @@
 --   placeholder always stands before a literal option (`'format' = ...`), never last in a WITH.
 -- * Names the host reads. orchestrator/job-metrics.ts finds its counts by operator names that come
 --   from here: the sources ride_source and fare_source, the sinks dead_letter_rides,
---   dead_letter_fares, unjoined_rides, unjoined_fares and late_trips (each its own operator, its
+--   dead_letter_fares, implausible_rides, implausible_fares, unjoined_rides, unjoined_fares and
+--   late_trips (each its own operator, its
 --   record count the metric of that name), the IntervalJoin and the window aggregate.
 -- * 'Unknown' (04-enrich-and-join.sql) is the udf-service's UNKNOWN (udf-service/neighborhood-index.ts).
 -- * The results (neighborhood_stats) are the window result of clients/window-result.ts, field by
@@ -25,6 +26,8 @@ ADD JAR ${FUNCTIONS_JAR};
 
 CREATE TEMPORARY FUNCTION RIDE_EVENT_TIME AS 'io.tipstream.flink.RideEventTime' LANGUAGE JAVA;
 CREATE TEMPORARY FUNCTION FARE_EVENT_TIME AS 'io.tipstream.flink.FareEventTime' LANGUAGE JAVA;
+CREATE TEMPORARY FUNCTION RIDE_FRONTIER AS 'io.tipstream.flink.EventFrontier$Ride' LANGUAGE JAVA;
+CREATE TEMPORARY FUNCTION FARE_FRONTIER AS 'io.tipstream.flink.EventFrontier$Fare' LANGUAGE JAVA;
 CREATE TEMPORARY FUNCTION PARSE_RIDE AS 'io.tipstream.flink.ParseRide' LANGUAGE JAVA;
 CREATE TEMPORARY FUNCTION PARSE_FARE AS 'io.tipstream.flink.ParseFare' LANGUAGE JAVA;
 CREATE TEMPORARY FUNCTION WINDOW_CLOSED AS 'io.tipstream.flink.WindowClosed' LANGUAGE JAVA;

@@ -2,13 +2,23 @@
 -- still reaches the dead-letter topic instead of failing the job. Event time is pickupTime; a
 -- time that does not parse falls back to the epoch (a NULL rowtime would fail the job), and such
 -- rows are routed to the dead-letter topic by 02-parse.sql, never into the join.
+--
+-- Event time and bad clocks. The watermark does not follow every record's time: one ride dated
+-- 2099 would make every real trip after it late. It follows each partition's frontier
+-- (RIDE_FRONTIER / FARE_FRONTIER, flink-udf/ PartitionClock.java): the latest time of the
+-- well-formed records whose time is plausible, that is not before the earliest time, not more than
+-- maxAheadOfClock past the clock (the wall, or live mode's faster one), and not more than maxJump
+-- past the partition's frontier. A partition's first records set the frontier only once two of
+-- them agree. NULL leaves the watermark where it is: Flink takes a WATERMARK expression's value
+-- as it is, not a maximum over records. Records refused here go to the dead letters as
+-- 'implausible event time: ...' (02-parse.sql and 05-statement-set.sql).
 
 CREATE TEMPORARY TABLE ride_source (
   payload STRING,
   kafkaPartition INT METADATA FROM 'partition' VIRTUAL,
   kafkaOffset BIGINT METADATA FROM 'offset' VIRTUAL,
   eventTime AS RIDE_EVENT_TIME(payload),
-  WATERMARK FOR eventTime AS eventTime - ${RIDE_WATERMARK_DELAY}
+  WATERMARK FOR eventTime AS RIDE_FRONTIER(payload, eventTime, kafkaPartition, kafkaOffset, ${EVENT_TIME_POLICY}) - ${RIDE_WATERMARK_DELAY}
 ) WITH (
   'connector' = 'kafka',
   'topic' = ${RIDE_TOPIC},
@@ -28,7 +38,7 @@ CREATE TEMPORARY TABLE fare_source (
   kafkaPartition INT METADATA FROM 'partition' VIRTUAL,
   kafkaOffset BIGINT METADATA FROM 'offset' VIRTUAL,
   eventTime AS FARE_EVENT_TIME(payload),
-  WATERMARK FOR eventTime AS eventTime - ${FARE_WATERMARK_DELAY}
+  WATERMARK FOR eventTime AS FARE_FRONTIER(payload, eventTime, kafkaPartition, kafkaOffset, ${EVENT_TIME_POLICY}) - ${FARE_WATERMARK_DELAY}
 ) WITH (
   'connector' = 'kafka',
   'topic' = ${FARE_TOPIC},

@@ -19,9 +19,10 @@ CREATE TEMPORARY TABLE neighborhoods (
   'gid.connector.http.source.lookup.request.timeout' = ${UDF_REQUEST_TIMEOUT}
 );
 
--- Five sink tables on the one dead-letter topic: each is its own operator in Flink, so its record
+-- Seven sink tables on the one dead-letter topic: each is its own operator in Flink, so its record
 -- count is exactly one of the counts `tipstream metrics` reports (orchestrator/job-metrics.ts finds
--- them by these names): malformed rides and fares, rides and fares the join could not pair, and
+-- them by these names): malformed rides and fares, rides and fares with an implausible time, rides
+-- and fares the join could not pair, and
 -- joined trips that arrived behind the window's watermark. Together with the windows they account
 -- for every record the job reads.
 CREATE TEMPORARY TABLE dead_letter_rides (
@@ -41,6 +42,8 @@ CREATE TEMPORARY TABLE dead_letter_rides (
 );
 
 CREATE TEMPORARY TABLE dead_letter_fares LIKE dead_letter_rides;
+CREATE TEMPORARY TABLE implausible_rides LIKE dead_letter_rides;
+CREATE TEMPORARY TABLE implausible_fares LIKE dead_letter_rides;
 CREATE TEMPORARY TABLE unjoined_rides LIKE dead_letter_rides;
 CREATE TEMPORARY TABLE unjoined_fares LIKE dead_letter_rides;
 CREATE TEMPORARY TABLE late_trips LIKE dead_letter_rides;

@@ -18,7 +18,7 @@ FROM (
     -- Behind its own stream's watermark when read: its fare may already have left the join.
     COALESCE(eventTime <= CURRENT_WATERMARK(eventTime), FALSE) AS lateOnArrival
   FROM ride_parsed
-  WHERE malformedReason IS NULL
+  WHERE malformedReason IS NULL AND implausibleReason IS NULL
     -- Heartbeats (tipstream heartbeat, live mode) have moved the watermark: they are no trip.
     AND medallion <> 'tipstream-heartbeat'
 );
@@ -29,7 +29,7 @@ SELECT
   medallion, hackLicense, vendorId, fareAmount, tipAmount,
   COALESCE(eventTime <= CURRENT_WATERMARK(eventTime), FALSE) AS lateOnArrival
 FROM fare_parsed
-WHERE malformedReason IS NULL AND medallion <> 'tipstream-heartbeat';
+WHERE malformedReason IS NULL AND implausibleReason IS NULL AND medallion <> 'tipstream-heartbeat';
 
 -- Rides meet their fares first: an interval join on the trip key and an equal pickup time, so
 -- watermarks clean the join state. Both inputs come straight from Kafka, so neither lags the

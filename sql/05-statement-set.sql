@@ -1,4 +1,4 @@
--- One statement set, so the job reads each topic once: five dead-letter branches (their sinks'
+-- One statement set, so the job reads each topic once: seven dead-letter branches (their sinks'
 -- record counts are the metrics of the same names) and the window results.
 
 EXECUTE STATEMENT SET
@@ -13,6 +13,16 @@ INSERT INTO dead_letter_fares
 SELECT payload, 'fare', malformedReason, kafkaPartition, kafkaOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM fare_parsed
 WHERE malformedReason IS NOT NULL;
+
+INSERT INTO implausible_rides
+SELECT payload, 'ride', implausibleReason, kafkaPartition, kafkaOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+FROM ride_parsed
+WHERE implausibleReason IS NOT NULL;
+
+INSERT INTO implausible_fares
+SELECT payload, 'fare', implausibleReason, kafkaPartition, kafkaOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+FROM fare_parsed
+WHERE implausibleReason IS NOT NULL;
 
 INSERT INTO unjoined_rides
 SELECT ridePayload, 'ride', CASE WHEN rideLate THEN 'late for join' ELSE 'no fare met in the join' END,

@@ -25,4 +25,20 @@ describe('the job values', () => {
     expect(() => jobValues(config, { bounded: false }, '/jar')).not.toThrow();
     expect(sessionProperties(config, 'tipstream')['execution.checkpointing.interval']).toBe('90 s');
   });
+
+  it('gives the job the bounds of a plausible event time in milliseconds, 1 h ahead of the clock and a 1-day jump by default', () => {
+    const values = jobValues(loadConfig({ env, cwd: '/' }), { bounded: false }, '/jar');
+    expect(values.EVENT_TIME_POLICY).toEqual({ kind: 'string', value: 'maxAheadOfClock=3600000,maxJump=86400000,earliest=946684800000' });
+  });
+
+  it("passes live mode's clock, and 0 for a bound that is off", () => {
+    const config = loadConfig({ env: { ...env, TIPSTREAM_JOB_MAX_JUMP: 'off' }, cwd: '/', overrides: { job: { maxAheadOfClock: '30 min', earliestEventTime: 'off' } } });
+    const values = jobValues(config, { bounded: false, clock: { wallAt: 1000.4, eventAt: 5000, speedup: 60 } }, '/jar');
+    expect(values.EVENT_TIME_POLICY).toEqual({ kind: 'string', value: `maxAheadOfClock=1800000,maxJump=0,earliest=${Number.MIN_SAFE_INTEGER},clockWall=1000,clockEvent=5000,clockSpeedup=60` });
+  });
+
+  it('refuses a bound that is no duration, naming the setting', () => {
+    expect(() => loadConfig({ env: { ...env, TIPSTREAM_JOB_MAX_AHEAD_OF_CLOCK: 'soon' }, cwd: '/' })).toThrow(/job\.maxAheadOfClock.*TIPSTREAM_JOB_MAX_AHEAD_OF_CLOCK/s);
+    expect(() => loadConfig({ env, cwd: '/', overrides: { job: { earliestEventTime: 'yesterday' } } })).toThrow(/job\.earliestEventTime/);
+  });
 });

@@ -72,20 +72,21 @@ describe('the job in sql/', () => {
       RIDE_WATERMARK_DELAY: { kind: 'interval', value: '3 minutes' }, FARE_WATERMARK_DELAY: { kind: 'interval', value: '3 minutes' },
       BOUNDED_MODE: { kind: 'options', value: {} }, KAFKA_SECURITY: { kind: 'options', value: {} }, STATS_DELIVERY: { kind: 'options', value: {} }, DEAD_LETTER_SINK: { kind: 'options', value: { 'sink.parallelism': '1' } },
       UDF_LOOKUP_URL: s('http://127.0.0.1:8090/lookup'), UDF_REQUEST_TIMEOUT: s('10'), WINDOW_SIZE: { kind: 'interval', value: '1 hour' },
+      EVENT_TIME_POLICY: s('maxAheadOfClock=3600000,maxJump=86400000,earliest=946684800000'),
     });
     expect(statements.map((st) => st.sql.split(/\s+/).slice(0, 3).join(' '))).toEqual([
       "ADD JAR '/cache/flink-udf-0123456789abcdef/tipstream-flink-udf.jar'",
-      ...Array(5).fill('CREATE TEMPORARY FUNCTION'),
+      ...Array(7).fill('CREATE TEMPORARY FUNCTION'),
       // 01 sources, 02 parsed views
       'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE', 'CREATE TEMPORARY VIEW', 'CREATE TEMPORARY VIEW',
-      // 03 the lookup table, five dead-letter sinks, the results sink
-      ...Array(7).fill('CREATE TEMPORARY TABLE'),
+      // 03 the lookup table, seven dead-letter sinks, the results sink
+      ...Array(9).fill('CREATE TEMPORARY TABLE'),
       // 04 rides and fares to join, the join's output, the joined trips, the enriched trips
       ...Array(5).fill('CREATE TEMPORARY VIEW'),
       'EXECUTE STATEMENT SET',
     ]);
     for (const st of statements) expect(st.sql).not.toMatch(/\$\{/);
-    expect(statements.at(-1)!.sql.match(/INSERT INTO/g)).toHaveLength(6);
+    expect(statements.at(-1)!.sql.match(/INSERT INTO/g)).toHaveLength(8);
   });
 });
 
@@ -107,7 +108,7 @@ describe('the contract of sql/ with the host code (the header of sql/00-function
   });
 
   it('names the operators the metrics read, the udf-service\'s Unknown, the heartbeat medallion and the window result fields', () => {
-    for (const name of ['ride_source', 'fare_source', 'dead_letter_rides', 'dead_letter_fares', 'unjoined_rides', 'unjoined_fares', 'late_trips']) {
+    for (const name of ['ride_source', 'fare_source', 'dead_letter_rides', 'dead_letter_fares', 'implausible_rides', 'implausible_fares', 'unjoined_rides', 'unjoined_fares', 'late_trips']) {
       expect(all).toMatch(new RegExp(`CREATE TEMPORARY TABLE ${name}\\b`));
       expect(readFileSync(join(sqlDir, '..', 'orchestrator', 'job-metrics.ts'), 'utf8')).toContain(`'${name}'`);
     }

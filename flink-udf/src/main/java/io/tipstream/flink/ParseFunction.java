@@ -11,6 +11,8 @@ import org.apache.flink.table.functions.ScalarFunction;
  * sinks, so each sink got a parse and a join of its own.
  */
 abstract class ParseFunction extends ScalarFunction {
+  // Non-deterministic for a second reason too: a record's implausibleReason depends on the records
+  // its partition showed before it (PartitionClock), so no call may be dropped, copied or reordered.
   @Override
   public final boolean isDeterministic() {
     return false;
@@ -18,5 +20,17 @@ abstract class ParseFunction extends ScalarFunction {
 
   static StringData text(String value) {
     return value == null ? null : StringData.fromString(value);
+  }
+
+  static int partition(Integer kafkaPartition) {
+    return kafkaPartition == null ? -1 : kafkaPartition;
+  }
+
+  static long offset(Long kafkaOffset) {
+    return kafkaOffset == null ? -1 : kafkaOffset;
+  }
+
+  static EventTimePolicy policy(StringData text) {
+    return text == null ? EventTimePolicy.DEFAULT : EventTimePolicy.of(text.toString());
   }
 }
