@@ -47,6 +47,8 @@ export function registerOrchestratorCommands(program: Command): void {
           lastCheckpointAt: checkpoints?.latest?.completed ? new Date(checkpoints.latest.completed.latest_ack_timestamp).toISOString() : null,
           malformedRides: metrics.malformedRides,
           malformedFares: metrics.malformedFares,
+          implausibleRides: metrics.implausibleRides,
+          implausibleFares: metrics.implausibleFares,
           tripsJoined: metrics.tripsJoined,
           unjoinedRides: metrics.unjoinedRides,
           unjoinedFares: metrics.unjoinedFares,
@@ -66,7 +68,7 @@ export function registerOrchestratorCommands(program: Command): void {
           [
             `job ${summary.jobId}: ${summary.state}, up ${summary.uptimeSeconds} s`,
             `checkpoints: ${summary.checkpointsCompleted} completed, ${summary.checkpointsFailed} failed, last ${summary.lastCheckpointAt ?? 'never'}`,
-            `malformed: ${summary.malformedRides ?? 'unknown'} rides, ${summary.malformedFares ?? 'unknown'} fares; trips joined: ${summary.tripsJoined ?? 'unknown'}`,
+            `malformed: ${summary.malformedRides ?? 'unknown'} rides, ${summary.malformedFares ?? 'unknown'} fares; implausible event time: ${summary.implausibleRides ?? 'unknown'} rides, ${summary.implausibleFares ?? 'unknown'} fares; trips joined: ${summary.tripsJoined ?? 'unknown'}`,
             `dead-lettered unjoined: ${summary.unjoinedRides ?? 'unknown'} rides, ${summary.unjoinedFares ?? 'unknown'} fares; late for window: ${summary.lateTrips ?? 'unknown'}; dropped by the window: ${summary.lateRecordsDropped ?? 'unknown'}`,
             `windows closed up to: ${summary.windowWatermark ?? 'unknown'}${summary.watermarkLagSeconds === null ? '' : ` (watermark lag ${summary.watermarkLagSeconds} s)`}`,
             ...(summary.lastFailure ? [`restarts: ${summary.restarts ?? '-'}; last failure at ${summary.lastFailure.at}: ${summary.lastFailure.summary}`] : []),

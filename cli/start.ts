@@ -159,7 +159,7 @@ export function renderLiveView(view: LiveView, top: number): string {
   const lines = [
     `tipstream live   event time ${new Date(view.clock).toISOString().slice(0, 19)}Z   job ${view.jobId}${view.resumedFrom ? ' (resumed)' : ''}${view.recoveries ? `, recovered ${view.recoveries}x from checkpoints` : ''}   Ctrl-C stops`,
     `in: ${Math.round(view.eventsPerSecond).toLocaleString('en-US')} events/s (${view.eventsSent.toLocaleString('en-US')} sent)   windows closed up to ${m?.windowWatermark ?? 'unknown'} (lag ${view.watermarkLagSeconds ?? 'unknown'} s of event time)`,
-    `malformed: rides ${m?.malformedRides ?? 'unknown'}, fares ${m?.malformedFares ?? 'unknown'}   trips joined ${m?.tripsJoined ?? 'unknown'}   job ${m?.state ?? 'unknown'}${m?.restarts ? `, ${m.restarts} restarts` : ''}   rows written ${view.rowsWritten}`,
+    `malformed: rides ${m?.malformedRides ?? 'unknown'}, fares ${m?.malformedFares ?? 'unknown'}${m?.implausibleRides || m?.implausibleFares ? `   implausible time: rides ${m.implausibleRides ?? 'unknown'}, fares ${m.implausibleFares ?? 'unknown'}` : ''}   trips joined ${m?.tripsJoined ?? 'unknown'}   job ${m?.state ?? 'unknown'}${m?.restarts ? `, ${m.restarts} restarts` : ''}   rows written ${view.rowsWritten}`,
     '',
   ];
   if (!view.latestWindow) {

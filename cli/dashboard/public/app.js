@@ -190,6 +190,8 @@ function renderHealth() {
       add(`job ${m.state}, ${n(m.restarts)} restarts`, stale);
       add(`events in ${job.eventsInPerSecond === null ? '-' : Math.round(job.eventsInPerSecond)}/s`, stale);
       add(`malformed ${n(m.malformedRides)} rides, ${n(m.malformedFares)} fares`, stale);
+      // Records whose clock is wrong: dead-lettered, they moved no window (README, "Event time and bad clocks").
+      add(`implausible time ${n(m.implausibleRides)} rides, ${n(m.implausibleFares)} fares`, (m.implausibleRides || m.implausibleFares) && !stale ? 'warn' : stale);
       add(`trips joined ${n(m.tripsJoined)}`, stale);
       add(`watermark lag ${m.watermarkLagSeconds === null ? '-' : `${m.watermarkLagSeconds} s`}`, stale);
     }

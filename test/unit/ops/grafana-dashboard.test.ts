@@ -43,6 +43,11 @@ describe('ops/grafana/tipstream.json', () => {
     ]) expect(titles).toContain(title);
   });
 
+  it('shows the records with an implausible event time beside the malformed ones', () => {
+    const malformed = dashboardExpressions(dashboard).filter((e) => e.panel === 'Malformed records').flatMap((e) => metricNames(e.expr));
+    expect(malformed).toEqual(['tipstream_malformed_rides_total', 'tipstream_malformed_fares_total', 'tipstream_implausible_event_times_total']);
+  });
+
   it('reads what the job dead-letters as unjoined or late for its window, and the late drops Flink and tipstream count', () => {
     const late = dashboardExpressions(dashboard).filter((e) => e.panel === 'Late and unjoined (dead-lettered)').flatMap((e) => metricNames(e.expr));
     expect(late).toEqual(expect.arrayContaining(['tipstream_unjoined_records_total', 'tipstream_late_trips_total', 'flink_taskmanager_job_task_operator_numLateRecordsDropped', 'tipstream_late_records_dropped_total']));

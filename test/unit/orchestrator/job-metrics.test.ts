@@ -17,6 +17,8 @@ const job = (state: JobDetails['state']): JobDetails => ({
     vertex('v2', 'Source: fare_source[5] -> Calc[6]', 0, 990),
     vertex('v3', 'Calc[3] -> dead_letter_rides[4]: Writer -> dead_letter_rides[4]: Committer', 7, 7),
     vertex('v4', 'Calc[7] -> dead_letter_fares[8]: Writer', 3, 3),
+    vertex('v7', 'implausible_rides[15]: Writer -> implausible_rides[15]: Committer', 2, 2),
+    vertex('v8', 'implausible_fares[16]: Writer -> implausible_fares[16]: Committer', 1, 1),
     vertex('v5', 'IntervalJoin[9] -> LookupJoin[10] -> LocalWindowAggregate[11]', 1980, 400),
     vertex('v6', 'GlobalWindowAggregate[12] -> Calc[13] -> neighborhood_stats[14]: Writer', 400, 40),
   ],
@@ -50,7 +52,7 @@ function fakeFlink(state: JobDetails['state'], watermarks: Record<string, Array<
 describe('job metrics from the Flink REST API', () => {
   it('counts malformed records at the dead-letter sinks, reads per source, trips out of the join, and late drops', async () => {
     const m = await collectJobMetrics(fakeFlink('RUNNING', {}), 'j1');
-    expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, ridesRead: 1000, faresRead: 990, tripsJoined: 985, lateRecordsDropped: 5, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500, restarts: 3 });
+    expect(m).toMatchObject({ state: 'RUNNING', uptimeSeconds: 61, malformedRides: 7, malformedFares: 3, implausibleRides: 2, implausibleFares: 1, ridesRead: 1000, faresRead: 990, tripsJoined: 985, lateRecordsDropped: 5, checkpointsCompleted: 4, checkpointsFailed: 1, lastCheckpointDurationMs: 1500, restarts: 3 });
     expect(m.lastFailure?.summary).toContain('Incorrect response code: 500');
   });
 
@@ -102,6 +104,8 @@ describe('job metrics from the Flink REST API', () => {
     const text = await registry.metrics();
     expect(text).toMatch(/^tipstream_malformed_rides_total 7$/m);
     expect(text).toMatch(/^tipstream_source_records_total\{stream="fare"\} 990$/m);
+    expect(text).toMatch(/^tipstream_implausible_event_times_total\{stream="ride"\} 2$/m);
+    expect(text).toMatch(/^tipstream_implausible_event_times_total\{stream="fare"\} 1$/m);
     expect(text).toMatch(/^tipstream_trips_joined_total 985$/m);
     expect(text).toMatch(/^tipstream_window_watermark_seconds 1356998820$/m);
     expect(text).toMatch(/^tipstream_watermark_lag_seconds 60$/m);
