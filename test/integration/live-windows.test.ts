@@ -1,6 +1,8 @@
 // Windows close on time in an unbounded job: trips arrive in real time for a while, then stop.
 // With heartbeats moving event time on, every window is in Cassandra within 10 s of its end plus
-// the watermark delay, exactly the trips sent, and no heartbeat is counted as a trip.
+// the watermark delay, exactly the trips sent, and no heartbeat is counted as a trip. Mid-run, a
+// burst of records with wrong clocks (2099, two hours and two days ahead) changes no window and
+// closes none early: each goes to the dead letters as an implausible event time.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { defaultInputs, events, Heartbeat, KafkaTransport, newInputReport, type 
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
 import { startUdfService } from '../../udf-service/index.js';
-import { deleteTopics, uniqueName } from '../support/kafka.js';
+import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
 const WINDOW_MS = 10_000;
@@ -93,10 +95,18 @@ it('puts every window in Cassandra within 10 s of its end plus the delay once in
       }
     }
     const sentTimes: number[] = [];
+    // Cabs of their own, dated ahead of the clock: 2099, and two hours and two days from now.
+    const burstTrips = trips.splice(-12);
+    const burst: OutgoingEvent[] = [];
     const started = Date.now();
     for (let second = 0; second < 15; second += 1) {
       const now = Math.floor(Date.now() / 1000) * 1000;
       const batch = trips.splice(0, 5).flatMap(([ride, fare]) => [retimed(ride, now), retimed(fare, now)]);
+      if (second === 7) {
+        const ahead = [Date.parse('2099-06-01T00:00:00Z'), now + 2 * 3_600_000, now + 2 * 86_400_000];
+        burst.push(...burstTrips.flatMap(([ride, fare], i) => [retimed(ride, ahead[i % 3]!), retimed(fare, ahead[i % 3]!)]));
+        await transport.send(burst);
+      }
       await transport.send(batch);
       sentTimes.push(...batch.filter((e) => e.stream === 'ride').map(() => now));
       await new Promise((r) => setTimeout(r, Math.max(0, started + (second + 1) * 1000 - Date.now())));
@@ -122,6 +132,7 @@ it('puts every window in Cassandra within 10 s of its end plus the delay once in
       for (const row of rows) rides.set(Date.parse(row.windowEnd), (rides.get(Date.parse(row.windowEnd)) ?? 0) + row.rideCount);
       for (const [end, count] of expected) if (!seenAt.has(end) && rides.get(end) === count) seenAt.set(end, Date.now());
       if (seenAt.size === expected.size || Date.now() > deadline) {
+        if (seenAt.size < expected.size) process.stderr.write(`rides per window end: expected ${JSON.stringify([...expected])}, in Cassandra ${JSON.stringify([...rides])}\n`);
         // No window beyond those sent, and no heartbeat counted as a trip.
         expect([...rides.keys()].sort()).toEqual([...expected.keys()].sort());
         break;
@@ -137,6 +148,23 @@ it('puts every window in Cassandra within 10 s of its end plus the delay once in
     const afterInputStopped = lateness.filter((w) => w.end + DELAY_MS >= inputStopped);
     expect(afterInputStopped.length).toBeGreaterThan(0);
     for (const { seconds } of afterInputStopped) expect(seconds).toBeLessThanOrEqual(10);
+
+    // The burst: every record in the dead letters as an implausible event time, and counted.
+    const deadLetters = (await readMessages(config.kafka.bootstrapServers, topics.deadLetterTopic, burst.length, 30_000, 3_000)).map((m) => JSON.parse(m.value) as { payload: string; reason: string });
+    expect(new Map(deadLetters.map((d) => [d.payload, d.reason]))).toEqual(new Map(burst.map((e) => [e.value, 'implausible event time: more than 1 h ahead of the clock'])));
+    expect(deadLetters).toHaveLength(burst.length);
+    // Flink's REST API refreshes a running job's record counts every few seconds.
+    const counted = async () => {
+      const m = await collectJobMetrics(flink, jobId!);
+      return [m.implausibleRides, m.implausibleFares];
+    };
+    const countDeadline = Date.now() + 30_000;
+    let implausible = await counted();
+    while (implausible[0] !== burst.length / 2 && Date.now() < countDeadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      implausible = await counted();
+    }
+    expect(implausible).toEqual([burst.length / 2, burst.length / 2]);
   } finally {
     await heartbeat.stop();
     await transport.close();
