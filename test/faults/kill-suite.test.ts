@@ -10,6 +10,9 @@
 // equal an independent computation over what the generators put in the topics: nothing lost,
 // nothing doubled, nothing partial.
 //
+// After each of the first three recoveries, a few cabs with wrong clocks (2099 and 1970) send a
+// trip: the job must dead-letter each as an implausible event time, and no window may move.
+//
 // FAULT_SEED picks the sequence (default 1); FAULT_KILLS the number of kills (default 10, at least
 // one per target); FAULT_TARGETS (a comma-separated subset, for tracking one part down) kills only
 // those, FAULT_KILLS times in all (default: each once). The live run injects no malformed records
@@ -28,8 +31,8 @@ import { envName, loadConfig, type ResolvedConfig } from '../../common/config.js
 import { seededRandom } from '../../generator/faults.js';
 import { runningApp } from '../../stack/index.js';
 import { loadBoundaries, NeighborhoodIndex } from '../../udf-service/index.js';
-import { dropKeyspace, expectExactWindowsFromTopics, stackStatus } from '../support/live.js';
-import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { dropKeyspace, expectExactWindowsFromTopics, stackStatus, WRONG_CLOCK_MEDALLION } from '../support/live.js';
+import { deleteTopics, produce, readMessages, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
 const seed = Number(process.env.FAULT_SEED ?? 1);
@@ -42,6 +45,13 @@ const targets: readonly Target[] = process.env.FAULT_TARGETS
     })
   : allTargets;
 const kills = Math.max(targets.length, Number(process.env.FAULT_KILLS ?? (process.env.FAULT_TARGETS ? targets.length : 10)));
+
+/** A ride and a fare of a cab of its own, dated `iso` (yyyy-MM-ddTHH:mm:ss), both with a wrong clock. */
+function wrongClockTrip(n: number, iso: string): { key: string; ride: string; fare: string } {
+  const medallion = `${WRONG_CLOCK_MEDALLION}-${n}`;
+  const ride = { medallion, hackLicense: 'H', vendorId: 'VTS', pickupTime: `${iso}Z`, dropoffTime: `${iso}Z`, rateCode: 1, storeAndForwardFlag: 'N', passengerCount: 1, tripTimeInSeconds: 60, tripDistanceInMiles: 1, pickupLon: -73.98, pickupLat: 40.76, dropoffLon: -73.97, dropoffLat: 40.75 };
+  return { key: `${medallion}_H_VTS`, ride: JSON.stringify(ride), fare: `${medallion},H,VTS,${iso.replace('T', ' ')},CSH,7,0.5,0.5,2,0,10` };
+}
 
 /** Every target once in a shuffled order, then random ones up to `count`. */
 function schedule(count: number, random: () => number): Target[] {
@@ -147,6 +157,8 @@ it(`survives ${kills} seeded kill -9s of every part of a live run, with every cl
   }
 
   const recoveries: Array<{ target: Target; backSeconds: number; windowsSeconds: number }> = [];
+  /** Payload → the reason it must be dead-lettered with. */
+  const wrongClocks = new Map<string, string>();
   for (const target of plan) {
     // A random pause of 5 to 15 s between kills, so that they land at different points of the run.
     await delay(5_000 + random() * 10_000);
@@ -169,6 +181,15 @@ it(`survives ${kills} seeded kill -9s of every part of a live run, with every cl
       await delay(500);
     }
     recoveries.push({ target, backSeconds, windowsSeconds });
+    if (recoveries.length <= 3) {
+      const trips = [wrongClockTrip(wrongClocks.size, '2099-06-01T00:00:00'), wrongClockTrip(wrongClocks.size + 1, '1970-01-01T00:01:00')];
+      await produce(base.kafka.bootstrapServers, topics.rideTopic, trips.map((t) => ({ key: t.key, value: t.ride })));
+      await produce(base.kafka.bootstrapServers, topics.fareTopic, trips.map((t) => ({ key: t.key, value: t.fare })));
+      for (const [i, t] of trips.entries()) {
+        const reason = i === 0 ? 'implausible event time: more than 1 h ahead of the clock' : 'implausible event time: before 2000-01-01T00:00:00Z';
+        wrongClocks.set(t.ride, reason).set(t.fare, reason);
+      }
+    }
     process.stderr.write(`kill -9 ${target} (pid ${pid}): answering again after ${backSeconds.toFixed(1)} s, new windows in Cassandra after ${windowsSeconds.toFixed(1)} s\n`);
   }
 
@@ -181,11 +202,15 @@ it(`survives ${kills} seeded kill -9s of every part of a live run, with every cl
   // What the job dead-lettered, by reason: trips it could not pair or place show up here.
   const dead = await readMessages(base.kafka.bootstrapServers, topics.deadLetterTopic, Number.MAX_SAFE_INTEGER, 20_000, 3_000);
   const reasons = new Map<string, number>();
+  const wrongClocksDead = new Map<string, string>();
   for (const m of dead) {
-    const { stream, reason } = JSON.parse(m.value) as { stream: string; reason: string };
+    const { stream, reason, payload } = JSON.parse(m.value) as { stream: string; reason: string; payload: string };
     reasons.set(`${stream}: ${reason}`, (reasons.get(`${stream}: ${reason}`) ?? 0) + 1);
+    if (wrongClocks.has(payload)) wrongClocksDead.set(payload, reason);
   }
   process.stderr.write(`dead letters: ${JSON.stringify(Object.fromEntries(reasons))}\n`);
+  // Each wrong clock under its own reason (a record read again after a restart may be dead-lettered twice: at least once).
+  expect(wrongClocksDead).toEqual(wrongClocks);
 
   const index = new NeighborhoodIndex((await loadBoundaries(base.udf.boundaries, { nameField: base.udf.nameField })).boundaries);
   await expectExactWindowsFromTopics(config, index);

@@ -89,16 +89,19 @@ export async function dropKeyspace(config: ReturnType<typeof loadConfig>): Promi
   await client.shutdown();
 }
 
-/** What the generators put in the topics, heartbeats aside. */
+/** Cabs whose clock is wrong, which the fault suite sends: the job dead-letters them, so the independent computation leaves them out. */
+export const WRONG_CLOCK_MEDALLION = 'WRONG-CLOCK';
+
+/** What the generators put in the topics, heartbeats (and the fault suite's wrong clocks) aside. */
 async function sentTrips(config: ReturnType<typeof loadConfig>, rideCount: number, fareCount: number, quietMs = 2_000): Promise<{ rides: Trip[]; fares: Payment[] }> {
   const rideMessages = await readMessages(config.kafka.bootstrapServers, config.kafka.rideTopic, rideCount, 60_000, quietMs);
   const fareMessages = await readMessages(config.kafka.bootstrapServers, config.kafka.fareTopic, fareCount, 60_000, quietMs);
   const rides: Trip[] = rideMessages
     .map((m) => ({ key: m.key, ride: JSON.parse(m.value) as { medallion: string; pickupTime: string; pickupLon: number; pickupLat: number; tripDistanceInMiles: number } }))
-    .filter(({ ride }) => ride.medallion !== HEARTBEAT_MEDALLION)
+    .filter(({ ride }) => ride.medallion !== HEARTBEAT_MEDALLION && !ride.medallion.startsWith(WRONG_CLOCK_MEDALLION))
     .map(({ key, ride }) => ({ key, pickupMs: utcMs(ride.pickupTime), pickupLon: ride.pickupLon, pickupLat: ride.pickupLat, miles: ride.tripDistanceInMiles }));
   const fares: Payment[] = fareMessages
-    .filter((m) => !m.value.startsWith(`${HEARTBEAT_MEDALLION},`))
+    .filter((m) => !m.value.startsWith(`${HEARTBEAT_MEDALLION},`) && !m.value.startsWith(WRONG_CLOCK_MEDALLION))
     .map((m) => {
       const c = m.value.split(',');
       return { key: m.key, pickupMs: utcMs(c[3]!), fare: Number(c[5]), tip: Number(c[8]) };
