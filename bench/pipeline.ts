@@ -4,6 +4,9 @@
 // (default 3), the order alternating, each side's trips/s, the ratio and the medians; both
 // results must be equal. tipstream's time is Flink's job duration, the peer's its main run.
 // BENCH_SQL_DIR runs the job from other templates (an older sql/, to measure before and after).
+// BENCH_BEFORE=<git ref> also runs, in every round beside the current job, the job of that
+// commit (its sql/ and flink-udf/) on the same topics: the ratio current / before, per round and
+// its median, is what a change cost (issue #20's guard was measured so).
 // BENCH_PROFILE=1 records the TaskManager with JFR during each tipstream run and prints where its
 // CPU samples are, by package. BENCH_PHASES=enrichment also runs the job with a constant
 // neighborhood (the lookup's cost). Then the time from a window's close to its result: the DEBS
@@ -11,10 +14,10 @@
 // back read-committed, exactly-once and then at-least-once. BENCH_PHASES=throughput or
 // BENCH_PHASES=latency runs one part only.
 import { promisify } from 'node:util';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import axios from 'axios';
 import { loadConfig, projectRoot, type ResolvedConfig } from '../common/config.js';
@@ -86,6 +89,22 @@ interface StatsRow {
   totalDistanceMiles: number;
 }
 
+/** Where a job's SQL templates and functions come from: sql/ and flink-udf/ unless given. */
+interface JobSources {
+  sqlDir?: string;
+  functionsSourceDir?: string;
+}
+
+/** BENCH_BEFORE: that commit's sql/ and flink-udf/, unpacked into a temporary folder. */
+async function sourcesAt(ref: string): Promise<JobSources> {
+  const dir = await mkdtemp(join(tmpdir(), 'tipstream-bench-before-'));
+  const archive = execFileSync('git', ['archive', '--format=tar', ref, 'sql', 'flink-udf'], { cwd: projectRoot, maxBuffer: 64 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  return { sqlDir: join(dir, 'sql'), functionsSourceDir: join(dir, 'flink-udf') };
+}
+
+const loadNow = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+
 interface SideResult {
   tripsPerSecond: number;
   seconds: number;
@@ -123,14 +142,14 @@ class TaskManagerProfile {
   }
 }
 
-async function runTipstream(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, sql?: string, profile?: TaskManagerProfile): Promise<SideResult> {
+async function runTipstream(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, sources: JobSources = {}, profile?: TaskManagerProfile): Promise<SideResult> {
   const outputs = { deadLetterTopic: uniqueName('bench-dl'), statsTopic: uniqueName('bench-stats') };
   await ensureTopics(config, Object.values(outputs));
   const runConfig = { ...config, job: { ...config.job, consumerGroup: uniqueName('bench-pipeline') } };
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const started = performance.now();
   await profile?.start();
-  const deployment = await deployJob(runConfig, { bounded: true, topics: { ...topics, ...outputs }, jobName: `bench ${label}`, ...(sql ? { sqlDir: sql } : {}) }, createProgress(false));
+  const deployment = await deployJob(runConfig, { bounded: true, topics: { ...topics, ...outputs }, jobName: `bench ${label}`, ...sources }, createProgress(false));
   const flink = new FlinkRestClient(config.flink.restUrl);
   const job = await flink.waitForState(deployment.jobId, ['FINISHED'], 3_600_000);
   const wall = (performance.now() - started) / 1000;
@@ -404,28 +423,42 @@ try {
 
     const profileDir = process.env.BENCH_PROFILE === '1' ? await mkdtemp(join(tmpdir(), 'tipstream-bench-jfr-')) : undefined;
     const javaBin = profileDir ? dirname(await findJava17()) : '';
-    const results: Array<{ tipstream: number; peer: number }> = [];
+    const results: Array<{ tipstream: number; peer: number; before?: number }> = [];
+    const beforeRef = process.env.BENCH_BEFORE;
+    const before = beforeRef ? await sourcesAt(beforeRef) : undefined;
+    const current: JobSources = process.env.BENCH_SQL_DIR ? { sqlDir: process.env.BENCH_SQL_DIR } : {};
     for (let round = 1; round <= rounds; round++) {
       // Alternate who goes first, so neither side always meets a warmer (or busier) machine.
-      const order = round % 2 === 1 ? ['tipstream', 'peer'] : ['peer', 'tipstream'];
-      console.log(`round ${round} of ${rounds}: ${order.join(' then ')}`);
+      const sideNames = before ? ['tipstream', 'before', 'peer'] : ['tipstream', 'peer'];
+      const order = round % 2 === 1 ? sideNames : [...sideNames].reverse();
+      console.log(`round ${round} of ${rounds}: ${order.join(' then ')}; ${loadNow()}`);
       const sides: Partial<Record<string, SideResult>> = {};
       for (const side of order) {
         const profile = profileDir && side === 'tipstream' ? new TaskManagerProfile(javaBin, pids['flink-taskmanager']!, profileDir, `round-${round}`) : undefined;
-        sides[side] = side === 'tipstream' ? await runTipstream(`round ${round}`, config, topics, pids, process.env.BENCH_SQL_DIR, profile) : await runPeer(config, topics);
+        if (side === 'tipstream') sides[side] = await runTipstream(`round ${round}`, config, topics, pids, current, profile);
+        else if (side === 'before') sides[side] = await runTipstream(`round ${round}, before (${beforeRef})`, config, topics, pids, before);
+        else sides[side] = await runPeer(config, topics);
       }
       const ours = sides.tipstream!;
       const peer = sides.peer!;
       const difference = compareResults(ours.rows, peer.rows);
       if (difference) throw new Error(`round ${round}: the results differ: ${difference}`);
-      results.push({ tipstream: ours.tripsPerSecond, peer: peer.tripsPerSecond });
-      console.log(`  results equal (${ours.rows.length.toLocaleString('en-US')} rows); ratio ${(ours.tripsPerSecond / peer.tripsPerSecond).toFixed(2)}x`);
+      if (sides.before) {
+        const beforeDifference = compareResults(sides.before.rows, peer.rows);
+        if (beforeDifference) throw new Error(`round ${round}: the results of ${beforeRef} differ from the peer's: ${beforeDifference}`);
+      }
+      results.push({ tipstream: ours.tripsPerSecond, peer: peer.tripsPerSecond, ...(sides.before ? { before: sides.before.tripsPerSecond } : {}) });
+      console.log(`  results equal (${ours.rows.length.toLocaleString('en-US')} rows); ratio ${(ours.tripsPerSecond / peer.tripsPerSecond).toFixed(2)}x${sides.before ? `; current / before ${(ours.tripsPerSecond / sides.before.tripsPerSecond).toFixed(3)}` : ''}; ${loadNow()}`);
     }
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     console.log(`median of ${rounds} rounds: tipstream ${fmt(median(results.map((r) => r.tipstream)))} trips/s, peer ${fmt(median(results.map((r) => r.peer)))} trips/s; ratio per round ${results.map((r) => `${(r.tipstream / r.peer).toFixed(2)}x`).join(', ')}, median ${median(results.map((r) => r.tipstream / r.peer)).toFixed(2)}x`);
+    if (before) {
+      const ratios = results.map((r) => r.tipstream / r.before!);
+      console.log(`current / before (${beforeRef}): per round ${ratios.map((r) => r.toFixed(3)).join(', ')}, median ${median(ratios).toFixed(3)}; before's median ${fmt(median(results.map((r) => r.before!)))} trips/s`);
+    }
     if (phases.has('enrichment')) {
       const withLookup = median(results.map((r) => r.tipstream));
-      const constant = await runTipstream('constant neighborhood', config, topics, pids, await constantLookupSql());
+      const constant = await runTipstream('constant neighborhood', config, topics, pids, { sqlDir: await constantLookupSql() });
       console.log(`enrichment cost: the job runs at ${(withLookup / constant.tripsPerSecond * 100).toFixed(1)}% of its speed without the lookup`);
     }
   }

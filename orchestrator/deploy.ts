@@ -38,6 +38,8 @@ export interface DeployOptions extends JobOptions {
   timeoutMs?: number;
   /** Templates from another folder than sql/ (an upgrade's rollback uses the deployed copy). */
   sqlDir?: string;
+  /** Functions from another copy of flink-udf/ (bench:pipeline's before, with that version's sql/). */
+  functionsSourceDir?: string;
 }
 
 export function deploymentFile(config: ResolvedConfig): string {
@@ -66,7 +68,7 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
   };
   const jobName = options.jobName ?? 'tipstream';
   const sqlDir = options.sqlDir ?? defaultSqlDir;
-  const statements = await renderJob(jobValues(config, { ...options, topics }, await ensureFunctionsJar(config, progress)), sqlDir);
+  const statements = await renderJob(jobValues(config, { ...options, topics }, await ensureFunctionsJar(config, progress, options.functionsSourceDir)), sqlDir);
   const idleMs = parseDurationMs(config.job.idleTimeout, 'job.idleTimeout');
   if (!options.bounded && idleMs < MIN_SAFE_IDLE_MS) {
     // Seen on a cold stack with 2 s: one source was idle while still starting, the other's watermark

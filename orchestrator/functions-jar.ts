@@ -29,22 +29,22 @@ async function sourceFiles(dir: string): Promise<string[]> {
 }
 
 /** sha256 over the module's files (names and contents). */
-async function sourceHash(): Promise<string> {
+async function sourceHash(sourceDir: string): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of await sourceFiles(functionsSourceDir)) {
-    hash.update(relative(functionsSourceDir, file)).update('\0').update(await readFile(file)).update('\0');
+  for (const file of await sourceFiles(sourceDir)) {
+    hash.update(relative(sourceDir, file)).update('\0').update(await readFile(file)).update('\0');
   }
   return hash.digest('hex');
 }
 
-/** Where the jar of the current sources is (built or not). */
-export async function functionsJarPath(config: ResolvedConfig): Promise<string> {
-  return join(config.cacheDir, `flink-udf-${(await sourceHash()).slice(0, 16)}`, JAR);
+/** Where the jar of the current sources is (built or not); `sourceDir`: another copy of flink-udf/ (bench:pipeline's before). */
+export async function functionsJarPath(config: ResolvedConfig, sourceDir = functionsSourceDir): Promise<string> {
+  return join(config.cacheDir, `flink-udf-${(await sourceHash(sourceDir)).slice(0, 16)}`, JAR);
 }
 
-/** The jar of the current sources, built first (unit tests included) if the cache has none. */
-export async function ensureFunctionsJar(config: ResolvedConfig, progress: Progress): Promise<string> {
-  const jar = await functionsJarPath(config);
+/** The jar of the current sources (or of `sourceDir`), built first (unit tests included) if the cache has none. */
+export async function ensureFunctionsJar(config: ResolvedConfig, progress: Progress, sourceDir = functionsSourceDir): Promise<string> {
+  const jar = await functionsJarPath(config, sourceDir);
   if (existsSync(jar)) return jar;
   progress.step('building the Flink functions (flink-udf/, Maven; the first build downloads its dependencies)');
   const target = resolve(jar, '..');
@@ -53,8 +53,8 @@ export async function ensureFunctionsJar(config: ResolvedConfig, progress: Progr
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   try {
-    await cp(join(functionsSourceDir, 'pom.xml'), join(staging, 'pom.xml'));
-    await cp(join(functionsSourceDir, 'src'), join(staging, 'src'), { recursive: true });
+    await cp(join(sourceDir, 'pom.xml'), join(staging, 'pom.xml'));
+    await cp(join(sourceDir, 'src'), join(staging, 'src'), { recursive: true });
     await runMaven(config, staging);
     await mkdir(join(staging, 'out'));
     await cp(join(staging, 'target', JAR), join(staging, 'out', JAR));
