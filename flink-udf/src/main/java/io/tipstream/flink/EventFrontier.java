@@ -27,7 +27,7 @@ abstract class EventFrontier extends ParseFunction {
       Long kafkaOffset,
       @DataTypeHint(value = "STRING", bridgedTo = StringData.class) StringData policy) {
     long millis = eventTime == null ? 0 : eventTime.getMillisecond();
-    PartitionClock clock = EventTimeGuard.clock(stream, partition(kafkaPartition));
+    PartitionClock clock = clockOf(stream, kafkaPartition);
     long offset = offset(kafkaOffset);
     PartitionClock.Decision decision = clock.decided(offset);
     if (decision == null) {

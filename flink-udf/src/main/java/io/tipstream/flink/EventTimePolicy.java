@@ -19,19 +19,6 @@ import java.time.Instant;
 public record EventTimePolicy(long maxAheadOfClockMs, long maxJumpMs, long earliestMs, long clockWallMs, long clockEventMs, double clockSpeedup) {
   public static final EventTimePolicy DEFAULT = new EventTimePolicy(3_600_000, 86_400_000, Instant.parse("2000-01-01T00:00:00Z").toEpochMilli(), 0, 0, 1);
 
-  private static String lastText;
-  private static EventTimePolicy lastPolicy;
-
-  /** The policy a text names; the job passes one literal, so the last one parsed is kept. */
-  public static synchronized EventTimePolicy of(String text) {
-    if (text == null) return DEFAULT;
-    if (!text.equals(lastText)) {
-      lastPolicy = parse(text);
-      lastText = text;
-    }
-    return lastPolicy;
-  }
-
   static EventTimePolicy parse(String text) {
     long maxAhead = DEFAULT.maxAheadOfClockMs, maxJump = DEFAULT.maxJumpMs, earliest = DEFAULT.earliestMs;
     long clockWall = 0, clockEvent = 0;

@@ -27,7 +27,7 @@ public final class ParseFare extends ParseFunction {
     long millis = eventTime == null ? 0 : eventTime.getMillisecond();
     FareParser.Fare fare = FareParser.parse(payload == null ? null : payload.toString(), millis);
     boolean good = fare.malformedReason() == null;
-    PartitionClock.Decision decision = EventTimeGuard.clock(EventTimeGuard.Stream.FARE, partition(kafkaPartition))
+    PartitionClock.Decision decision = clockOf(EventTimeGuard.Stream.FARE, kafkaPartition)
         .decide(offset(kafkaOffset), millis, good, policy(policy), System.currentTimeMillis());
     return GenericRowData.of(
         text(fare.medallion()), text(fare.hackLicense()), text(fare.vendorId()),

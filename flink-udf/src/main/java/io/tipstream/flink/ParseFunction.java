@@ -22,15 +22,37 @@ abstract class ParseFunction extends ScalarFunction {
     return value == null ? null : StringData.fromString(value);
   }
 
-  static int partition(Integer kafkaPartition) {
-    return kafkaPartition == null ? -1 : kafkaPartition;
+  private transient int clockPartition;
+  private transient PartitionClock clock;
+
+  /**
+   * The clock of the record's partition ({@link EventTimeGuard}). A task thread reads one or a
+   * few partitions, in runs: the last one is kept, to spare a thread-local map look-up per record.
+   */
+  final PartitionClock clockOf(EventTimeGuard.Stream stream, Integer kafkaPartition) {
+    int partition = kafkaPartition == null ? -1 : kafkaPartition;
+    if (partition != clockPartition || clock == null) {
+      clock = EventTimeGuard.clock(stream, partition);
+      clockPartition = partition;
+    }
+    return clock;
   }
 
   static long offset(Long kafkaOffset) {
     return kafkaOffset == null ? -1 : kafkaOffset;
   }
 
-  static EventTimePolicy policy(StringData text) {
-    return text == null ? EventTimePolicy.DEFAULT : EventTimePolicy.of(text.toString());
+  // Transient: Flink serializes function instances into the job; these are per-thread caches.
+  private transient StringData policyText;
+  private transient EventTimePolicy policy;
+
+  /** The policy the job passes as a literal: the same for every record, so parsed once per instance (one task thread each). */
+  final EventTimePolicy policy(StringData text) {
+    if (text == null) return EventTimePolicy.DEFAULT;
+    if (policy == null || (text != policyText && !text.equals(policyText))) {
+      policy = EventTimePolicy.parse(text.toString());
+      policyText = text;
+    }
+    return policy;
   }
 }

@@ -28,7 +28,7 @@ public final class ParseRide extends ParseFunction {
     long millis = eventTime == null ? 0 : eventTime.getMillisecond();
     RideParser.Ride ride = RideParser.parse(payload == null ? null : payload.toString(), millis);
     boolean good = ride.malformedReason() == null;
-    PartitionClock.Decision decision = EventTimeGuard.clock(EventTimeGuard.Stream.RIDE, partition(kafkaPartition))
+    PartitionClock.Decision decision = clockOf(EventTimeGuard.Stream.RIDE, kafkaPartition)
         .decide(offset(kafkaOffset), millis, good, policy(policy), System.currentTimeMillis());
     return GenericRowData.of(
         text(ride.medallion()), text(ride.hackLicense()), text(ride.vendorId()),

@@ -25,6 +25,19 @@ class ParseFunctionTest {
   }
 
   @Test
+  void theFunctionsStillSerializeAfterUseAsFlinkShipsThem() throws Exception {
+    ParseRide ride = new ParseRide();
+    ride.eval(StringData.fromString("not json"), PICKUP, 0, 1L, StringData.fromString("maxJump=0"));
+    EventFrontier.Fare frontier = new EventFrontier.Fare();
+    frontier.eval(StringData.fromString("M1,H1,CMT,2013-01-01 00:00:00,CSH,6.5,0.5,0.5,1.5,0,9"), PICKUP, 0, 2L, StringData.fromString("maxJump=0"));
+    for (Object function : new Object[] {ride, frontier}) {
+      try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(new java.io.ByteArrayOutputStream())) {
+        out.writeObject(function);
+      }
+    }
+  }
+
+  @Test
   void bothParsersAreNonDeterministicSoThePlannerKeepsOneCallPerRecord() {
     assertFalse(new ParseRide().isDeterministic());
     assertFalse(new ParseFare().isDeterministic());
