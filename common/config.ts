@@ -30,8 +30,8 @@ const duration = z.string().superRefine((text, ctx) => {
 /** A duration, or 'off' for a bound that is not checked. */
 const boundOrOff = z.string().superRefine((text, ctx) => {
   if (text.trim() === 'off') return;
-  const problem = durationProblem(text) ?? (/^\s*0+(\.0+)?\s*[a-z]+\s*$/i.test(text) ? `must be longer than 0 (or 'off'), got '${text}'` : undefined);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  const problem = durationProblem(text) ?? (/^\s*0+(\.0+)?\s*[a-z]+\s*$/i.test(text) ? `must be longer than 0, got '${text}'` : undefined);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} (or 'off', to check nothing)` });
 });
 const instantOrOff = z.string().refine((text) => text.trim() === 'off' || (/^\d{4}-\d\d-\d\dT/.test(text) && !Number.isNaN(Date.parse(text))), "an ISO-8601 time such as '2000-01-01T00:00:00Z', or 'off'");
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
