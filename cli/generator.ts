@@ -2,14 +2,22 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ensureTopics, kafkaEndpoint } from '../clients/index.js';
+import { describeSetting, type ResolvedConfig } from '../common/config.js';
 import { parseDurationMs } from '../common/duration.js';
-import { UserError } from '../common/errors.js';
+import { ConfigError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { createProgress } from '../common/progress.js';
-import { EventHubsTransport, formatSummary, Heartbeat, inputPath, KafkaTransport, loadLibrdkafka, replay, type GeneratorSummary, type InputFormat, type Pacing, type Transport } from '../generator/index.js';
+import { AcknowledgedTransport, EventHubsTransport, formatSummary, Heartbeat, inputPath, KafkaTransport, loadLibrdkafka, replay, ReplayHeartbeats, type GeneratorSummary, type InputFormat, type Pacing, type Transport, type WindowClosing } from '../generator/index.js';
 import { action, configFor, untilStopped, withConfigFlags, type ConfigPath } from './flags.js';
 
-const generatorSettings: ConfigPath[] = ['kafka.bootstrapServers', 'kafka.rideTopic', 'kafka.fareTopic', 'kafka.partitions', 'kafka.client'];
+const generatorSettings: ConfigPath[] = ['kafka.bootstrapServers', 'kafka.rideTopic', 'kafka.fareTopic', 'kafka.partitions', 'kafka.client', 'job.windowSize', 'job.rideWatermarkDelay', 'job.fareWatermarkDelay'];
+/** The job's settings as generate reads them: only --heartbeats uses them, to close the last window. */
+const jobSettingHelp = {
+  'job.windowSize': { help: "with --heartbeats: the job's tumbling window size" },
+  'job.rideWatermarkDelay': { help: "with --heartbeats: the job's ride watermark delay" },
+  'job.fareWatermarkDelay': { help: "with --heartbeats: the job's fare watermark delay" },
+};
+const DEFAULT_HEARTBEAT_INTERVAL = '1 s';
 
 interface GenerateFlags {
   input?: string;
@@ -28,6 +36,8 @@ interface GenerateFlags {
   batchSize: string;
   summaryJson?: string;
   createTopics: boolean;
+  /** `--heartbeats` alone is `true`: the default interval. */
+  heartbeats?: string | true;
 }
 
 function positiveInteger(text: string | undefined, flag: string): number | undefined {
@@ -43,6 +53,33 @@ function positiveNumber(text: string | undefined, flag: string): number | undefi
   return value;
 }
 
+/** --heartbeats' interval, or undefined without the flag. */
+function heartbeatInterval(flags: GenerateFlags): number | undefined {
+  if (flags.heartbeats === undefined) return undefined;
+  const text = flags.heartbeats === true ? DEFAULT_HEARTBEAT_INTERVAL : flags.heartbeats;
+  const ms = parseDurationMs(text, '--heartbeats');
+  if (ms <= 0) throw new UserError('TIPSTREAM_USAGE', `--heartbeats must be an interval longer than 0, got '${text}'`);
+  if (flags.transport !== 'kafka') throw new UserError('TIPSTREAM_USAGE', '--heartbeats needs --transport kafka (the heartbeats go through the Kafka protocol)');
+  return ms;
+}
+
+/**
+ * When the job closes its windows, from the same settings it was deployed with. The closing
+ * heartbeat may come up to a window plus the longer delay after the last trip: a job that refuses
+ * a jump that large (job.maxJump) would dead-letter it and close nothing.
+ */
+function windowClosing(config: ResolvedConfig): WindowClosing {
+  const ms = (path: 'job.windowSize' | 'job.rideWatermarkDelay' | 'job.fareWatermarkDelay' | 'job.maxJump', text: string) => parseDurationMs(text, describeSetting(config, path));
+  const { job } = config;
+  const closing = { windowMs: ms('job.windowSize', job.windowSize), rideWatermarkDelayMs: ms('job.rideWatermarkDelay', job.rideWatermarkDelay), fareWatermarkDelayMs: ms('job.fareWatermarkDelay', job.fareWatermarkDelay) };
+  const reach = closing.windowMs + Math.max(closing.rideWatermarkDelayMs, closing.fareWatermarkDelayMs);
+  if (job.maxJump.trim() !== 'off' && reach > ms('job.maxJump', job.maxJump)) {
+    const window = `${job.windowSize} plus ${closing.rideWatermarkDelayMs >= closing.fareWatermarkDelayMs ? job.rideWatermarkDelay : job.fareWatermarkDelay}`;
+    throw new ConfigError(`--heartbeats: the closing heartbeat may come up to ${window} (the window plus the longer watermark delay) after the last trip, further than ${describeSetting(config, 'job.maxJump')} (${job.maxJump}) lets a partition's time jump: the job would dead-letter it`);
+  }
+  return closing;
+}
+
 function probability(text: string, flag: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < 0 || value > 1) throw new UserError('TIPSTREAM_USAGE', `${flag} must be a probability between 0 and 1, got '${text}'`);
@@ -50,14 +87,18 @@ function probability(text: string, flag: string): number {
 }
 
 export function registerGenerateCommand(program: Command): void {
-  withConfigFlags(program.command('generate'), generatorSettings)
-    .description('replay trip files into the ride and fare topics (Kafka) or hubs (Event Hubs)')
+  withConfigFlags(program.command('generate'), generatorSettings, jobSettingHelp)
+    .description('replay trip files into the ride and fare topics (Kafka) or hubs (Event Hubs); --heartbeats lets an unbounded job close every window of the replay')
     .addOption(new Option('--format <format>', 'foil: trip_data_N + trip_fare_N pairs; debs: DEBS 2015 combined rows; synthetic: a scale-up of a DEBS file').choices(['foil', 'debs', 'synthetic']).default('debs'))
     .option('--input <path>', 'a file or folder; .csv, .csv.gz or .zip (default: the matching sample in data/)')
     .option('--trips <n>', 'synthetic: how many trips to generate')
     .option('--max-trips <n>', 'stop after this many trips')
     .option('--rate <events-per-second>', 'send at this rate (default: as fast as possible)')
     .option('--speedup <factor>', 'send at event-time speed times this factor')
+    .option(
+      '--heartbeats [interval]',
+      `for an unbounded job: heartbeats on the replay's own clock, every interval (default "${DEFAULT_HEARTBEAT_INTERVAL}") behind the oldest trip not yet acknowledged, and at the end of the input one that closes the last windows (set --window and the watermark delays to the job's)`,
+    )
     .option('--fares-lead <duration>', 'send fares this much ahead of their rides in event time, e.g. "5 minutes"')
     .option('--malformed-rate <p>', 'inject a malformed ride or fare after each event with this probability', '0')
     .option('--late-rate <p>', 'inject a copy a day behind the stream after each event with this probability', '0')
@@ -80,6 +121,9 @@ export function registerGenerateCommand(program: Command): void {
         const maxTrips = positiveInteger(flags.maxTrips, '--max-trips');
         if (flags.format === 'synthetic' && trips === undefined) throw new UserError('TIPSTREAM_USAGE', 'the synthetic format needs --trips N');
         const { rideTopic, fareTopic, connectionString } = config.kafka;
+        const intervalMs = heartbeatInterval(flags);
+        // Checked before anything connects: a setting that cannot close the windows is one line.
+        const heartbeatPlan = intervalMs === undefined ? undefined : { intervalMs, job: windowClosing(config) };
 
         let transport: Transport;
         if (flags.transport === 'eventhubs') {
@@ -90,8 +134,11 @@ export function registerGenerateCommand(program: Command): void {
           if (kafka.client === 'javascript' && config.kafka.client === 'auto') {
             childLogger('generator').warn(`using the JavaScript Kafka client, slower than librdkafka (about 0.7x here): ${loadLibrdkafka().problem ?? 'this librdkafka build has no TLS or SASL PLAIN'} (see the README, Generator)`);
           }
-          transport = kafka;
+          // Heartbeats are held behind what Kafka has acknowledged, not what a client has queued.
+          transport = heartbeatPlan ? new AcknowledgedTransport(kafka) : kafka;
         }
+        const heartbeat = heartbeatPlan && new Heartbeat({ ...kafkaEndpoint(config), rideTopic, fareTopic, intervalMs: heartbeatPlan.intervalMs });
+        const heartbeats = heartbeat && new ReplayHeartbeats(heartbeat, heartbeatPlan);
 
         const abort = new AbortController();
         const onSignal = () => abort.abort();
@@ -99,6 +146,7 @@ export function registerGenerateCommand(program: Command): void {
         process.once('SIGTERM', onSignal);
         let summary: GeneratorSummary;
         try {
+          heartbeats?.start();
           summary = await replay(
             {
               source: {
@@ -120,20 +168,33 @@ export function registerGenerateCommand(program: Command): void {
               rideTopic,
               fareTopic,
               signal: abort.signal,
+              ...(heartbeats ? { frontier: heartbeats.frontier } : {}),
             },
             transport,
             createProgress(),
           );
+          // Only an input that ended is closed: an interrupted replay's windows may still get trips.
+          if (heartbeats && !summary.interrupted) await heartbeats.close();
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          await heartbeats?.stop();
+          await heartbeat?.stop();
           await transport.close().catch(() => undefined);
         }
         process.stdout.write(formatSummary(summary));
-        if (flags.summaryJson) await writeFile(flags.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+        if (heartbeats) process.stdout.write(`${formatHeartbeats(heartbeats, flags)}\n`);
+        if (flags.summaryJson) await writeFile(flags.summaryJson, `${JSON.stringify(heartbeats ? { ...summary, heartbeats: heartbeats.counts } : summary, null, 2)}\n`);
         if (summary.interrupted) process.exitCode = 130;
       }),
     );
+}
+
+function formatHeartbeats(heartbeats: ReplayHeartbeats, flags: GenerateFlags): string {
+  const { rounds, failures, closedAt } = heartbeats.counts;
+  const interval = flags.heartbeats === true ? DEFAULT_HEARTBEAT_INTERVAL : flags.heartbeats;
+  const closing = closedAt === undefined ? 'no closing heartbeat (the input did not end, or held no trip)' : `closing heartbeat at ${new Date(closedAt).toISOString()}`;
+  return `Heartbeats: ${rounds} rounds every ${interval} behind the send frontier (${failures} failed), ${closing}.`;
 }
 
 export function registerHeartbeatCommand(program: Command): void {

@@ -14,7 +14,7 @@ import { childLogger } from '../common/logger.js';
 import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
 import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type WindowResult } from '../clients/index.js';
 import { pollUntil } from '../common/retry.js';
-import { defaultInputs, Heartbeat, KafkaTransport, replay, SendFrontier, type GeneratorSummary, type OutgoingEvent, type Transport } from '../generator/index.js';
+import { AcknowledgedTransport, defaultInputs, Heartbeat, KafkaTransport, replay, SendFrontier, type GeneratorSummary } from '../generator/index.js';
 import { collectJobMetrics, deployJob, latestCheckpoint, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
 
 const log = childLogger('live');
@@ -126,23 +126,6 @@ async function stateToResumeFrom(flink: FlinkRestClient, previous: LiveState): P
   const checkpoint = await latestCheckpoint(flink, previous.jobId).catch(() => undefined);
   log.warn({ jobId: previous.jobId, checkpoint: checkpoint ?? previous.savepoint }, 'the last live run ended without Ctrl-C; resuming from its latest checkpoint');
   return checkpoint ?? previous.savepoint;
-}
-
-/** The generator's transport with acknowledged sends: a client may resolve a send once queued, and the replay's frontier must count only what Kafka has. */
-class AcknowledgedTransport implements Transport {
-  readonly description: string;
-  constructor(private readonly inner: Transport) {
-    this.description = inner.description;
-  }
-
-  async send(batch: OutgoingEvent[]): Promise<void> {
-    await this.inner.send(batch);
-    await this.inner.flush?.();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
 /** A progress that keeps the generator's sent count (the replay reports it through its bar). */

@@ -1,5 +1,5 @@
 // `tipstream relay` and `tipstream results`.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Registry } from 'prom-client';
 import { parseDurationMs } from '../common/duration.js';
 import { PortInUseError, UserError } from '../common/errors.js';
@@ -7,6 +7,7 @@ import { createProgress } from '../common/progress.js';
 import { ResultsTable, type WindowResult } from '../clients/index.js';
 import { runRelay, serveMetrics } from '../orchestrator/index.js';
 import { action, configFor, withConfigFlags, type ConfigPath } from './flags.js';
+import { defaultResultsSortKey, resultsSortKeys, sortResults, type ResultsSortKey } from './results-order.js';
 
 const cassandraSettings: ConfigPath[] = [
   'cassandra.contactPoints',
@@ -20,17 +21,16 @@ const cassandraSettings: ConfigPath[] = [
 
 const relaySettings: ConfigPath[] = [...cassandraSettings, 'kafka.bootstrapServers', 'kafka.statsTopic', 'relay.consumerGroup', 'relay.concurrency', 'relay.retryBudgetSeconds'];
 
-/** A fixed-width table of window results, best average tip per mile first. */
-export function formatResults(rows: WindowResult[], limit: number): string {
+/** A fixed-width table of window results, in the order given; `total` says how many matched. */
+export function formatResults(rows: WindowResult[], total: number = rows.length): string {
   const money = (n: number) => n.toFixed(2);
-  const sorted = [...rows].sort((a, b) => (b.averageTipPerMile ?? -1) - (a.averageTipPerMile ?? -1) || b.rideCount - a.rideCount);
   const lines = [
     `${'neighborhood'.padEnd(32)} ${'window end (UTC)'.padEnd(20)} ${'rides'.padStart(6)} ${'avg fare'.padStart(9)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(9)}`,
-    ...sorted.slice(0, limit).map((r) =>
+    ...rows.map((r) =>
       `${r.neighborhood.slice(0, 32).padEnd(32)} ${r.windowEnd.replace('T', ' ').slice(0, 19).padEnd(20)} ${String(r.rideCount).padStart(6)} ${money(r.averageFareAmount).padStart(9)} ${money(r.averageTipAmount).padStart(8)} ${(r.averageTipPerMile === null ? '-' : money(r.averageTipPerMile)).padStart(9)}`,
     ),
   ];
-  if (sorted.length > limit) lines.push(`(${sorted.length - limit} more rows; --limit to show them)`);
+  if (total > rows.length) lines.push(`(${total - rows.length} more rows; --limit to show them)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -83,22 +83,41 @@ export function registerRelayCommands(program: Command): void {
       }),
     );
 
-  withConfigFlags(program.command('results').description('read the window results back from Cassandra / Cosmos DB'), cassandraSettings)
+  withConfigFlags(
+    program
+      .command('results')
+      .description('read the window results back from Cassandra / Cosmos DB, newest window first (see --sort)')
+      .addHelpText(
+        'after',
+        `
+Orders (--sort):
+  window        newest window first; in a window, best tip per mile first
+  tip-per-mile  best average tip per mile first, then newest window first
+  rides         most rides first, then newest window first
+  neighborhood  by neighborhood name, then newest window first
+Ties end in neighborhood name. A window whose rides have no distance has no
+tip per mile ('-'); it comes after every row that has one.`,
+      ),
+    cassandraSettings,
+  )
     .option('--neighborhood <name>', 'only this neighborhood')
     .option('--since <time>', 'only windows ending after this ISO-8601 time')
-    .option('--limit <n>', 'rows to print (default 20)', '20')
-    .option('--json', 'print every matching row as JSON')
+    .addOption(new Option('--sort <key>', 'order of the rows, see Orders below').choices(resultsSortKeys).default(defaultResultsSortKey))
+    .option('--limit <n>', 'rows to print, the first n in the --sort order (default 20 for the table, every row with --json)')
+    .option('--json', 'print the rows as a JSON array, in the same order')
     .action(
-      action(async (options: { neighborhood?: string; since?: string; limit: string; json?: boolean }, command: Command) => {
+      action(async (options: { neighborhood?: string; since?: string; sort: string; limit?: string; json?: boolean }, command: Command) => {
         const config = configFor(command);
         const since = options.since === undefined ? undefined : new Date(options.since);
         if (since !== undefined && Number.isNaN(since.getTime())) throw new UserError('TIPSTREAM_USAGE', `--since must be an ISO-8601 time, got '${options.since}'`);
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UserError('TIPSTREAM_USAGE', `--limit must be a positive integer, got '${options.limit}'`);
+        const limit = options.limit === undefined ? (options.json ? Infinity : 20) : Number(options.limit);
+        if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 1)) throw new UserError('TIPSTREAM_USAGE', `--limit must be a positive integer, got '${options.limit}'`);
         const table = await ResultsTable.open(config, { createSchema: false });
         try {
           const rows = await table.read({ ...(options.neighborhood ? { neighborhood: options.neighborhood } : {}), ...(since ? { since } : {}) });
-          process.stdout.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatResults(rows, limit));
+          // commander has already refused any --sort value outside resultsSortKeys.
+          const shown = sortResults(rows, options.sort as ResultsSortKey).slice(0, limit);
+          process.stdout.write(options.json ? `${JSON.stringify(shown, null, 2)}\n` : formatResults(shown, rows.length));
         } finally {
           await table.close();
         }

@@ -121,7 +121,7 @@ export class ResultsTable {
     );
   }
 
-  /** Reads rows back, newest window first within each neighborhood. */
+  /** Reads rows back in Cassandra's order: by partition, oldest window first within each; callers sort them. */
   async read(filter: { neighborhood?: string; since?: Date } = {}): Promise<WindowResult[]> {
     const where: string[] = [];
     const params: unknown[] = [];

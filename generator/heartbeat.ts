@@ -6,7 +6,8 @@
 // (sql/), so they are never a trip, never malformed, never counted.
 //
 // Only for data whose event times follow the wall clock (live mode, a real fleet). With a replay of
-// old trips, a heartbeat at "now" would carry the watermark past all of them: they would be late.
+// old trips, a heartbeat at "now" would carry the watermark past all of them: they would be late;
+// replay-heartbeats.ts holds a replay's heartbeats at its own clock instead.
 import { readFileSync } from 'node:fs';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { InfrastructureError } from '../common/errors.js';
@@ -73,9 +74,8 @@ export class Heartbeat {
     });
   }
 
-  /** One round now: a heartbeat into every partition of the ride and the fare topic. */
-  async beat(): Promise<void> {
-    const time = (this.options.clock ?? Date.now)();
+  /** One round now: a heartbeat into every partition of the ride and the fare topic, at `time` (default: the clock). */
+  async beat(time = (this.options.clock ?? Date.now)()): Promise<void> {
     try {
       this.partitions ??= await this.partitionCounts();
       const { rideTopic, fareTopic } = this.options;

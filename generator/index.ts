@@ -10,6 +10,8 @@ export { fareCsv, messageKey, rideJson, type Fare, type OutgoingEvent, type Ride
 export { DEBS_DEFAULTS, parseDebs, parseFoilFare, parseFoilRide } from './parsers.js';
 export { FaultInjector, type InjectionCounts } from './faults.js';
 export { Heartbeat, HEARTBEAT_MEDALLION, heartbeatFare, heartbeatRide, type HeartbeatOptions } from './heartbeat.js';
+export { closingHeartbeatTime, ReplayHeartbeats, type HeartbeatSender, type ReplayHeartbeatCounts, type ReplayHeartbeatOptions, type WindowClosing } from './replay-heartbeats.js';
+export { AcknowledgedTransport } from './acknowledged-transport.js';
 export { loadLibrdkafka } from './librdkafka-producer.js';
 
 /** The samples in the repository's data/ that each format reads when --input is not given. */

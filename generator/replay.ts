@@ -20,14 +20,14 @@ export interface ReplayOptions {
   fareTopic: string;
   /** Aborting stops reading; what is in flight is still sent and the summary says `interrupted`. */
   signal?: AbortSignal;
-  /** Kept up to date with how far in event time everything is acknowledged (live mode's heartbeats read it). */
+  /** Kept up to date with how far in event time everything is acknowledged (heartbeats read it: live mode's, generate --heartbeats). */
   frontier?: SendFrontier;
 }
 
 /**
  * How far in event time a replay has everything acknowledged: no event it has yet to send, nor
  * any it sent and the transport has not acknowledged, is older than `safeTime()`. Heartbeats
- * (live mode) stay at or behind it, so that a backlog (a broker that was away, a generator
+ * (live mode, replay-heartbeats.ts) stay at or behind it, so that a backlog (a broker that was away, a generator
  * running late) is never made late by a watermark a heartbeat moved past it. It counts on the
  * source's order by event time, as the watermark delay does.
  */
@@ -39,8 +39,8 @@ export class SendFrontier {
   /** The oldest event time of each batch handed to the transport, oldest batch first. */
   private readonly handed: Array<{ oldest: number; acknowledged: boolean }> = [];
 
-  /** `start`: the safe time before the first event is read. */
-  constructor(start: number) {
+  /** `start`: the safe time before the first event is read (none, -Infinity, by default). */
+  constructor(start = Number.NEGATIVE_INFINITY) {
     this.latestRead = start;
   }
 
