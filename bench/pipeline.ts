@@ -6,7 +6,8 @@
 // BENCH_SQL_DIR runs the job from other templates (an older sql/, to measure before and after).
 // BENCH_BEFORE=<git ref> also runs, in every round beside the current job, the job of that
 // commit (its sql/ and flink-udf/) on the same topics: the ratio current / before, per round and
-// its median, is what a change cost (issue #20's guard was measured so).
+// its median, is what a change cost (issue #20's guard was measured so); BENCH_PEER=0 leaves the
+// peer out of those rounds (the two jobs' results are then compared with each other).
 // BENCH_PROFILE=1 records the TaskManager with JFR during each tipstream run and prints where its
 // CPU samples are, by package. BENCH_PHASES=enrichment also runs the job with a constant
 // neighborhood (the lookup's cost). Then the time from a window's close to its result: the DEBS
@@ -429,7 +430,8 @@ try {
     const current: JobSources = process.env.BENCH_SQL_DIR ? { sqlDir: process.env.BENCH_SQL_DIR } : {};
     for (let round = 1; round <= rounds; round++) {
       // Alternate who goes first, so neither side always meets a warmer (or busier) machine.
-      const sideNames = before ? ['tipstream', 'before', 'peer'] : ['tipstream', 'peer'];
+      const withPeer = !(before && process.env.BENCH_PEER === '0');
+      const sideNames = before ? ['tipstream', 'before', ...(withPeer ? ['peer'] : [])] : ['tipstream', 'peer'];
       const order = round % 2 === 1 ? sideNames : [...sideNames].reverse();
       console.log(`round ${round} of ${rounds}: ${order.join(' then ')}; ${loadNow()}`);
       const sides: Partial<Record<string, SideResult>> = {};
@@ -440,7 +442,8 @@ try {
         else sides[side] = await runPeer(config, topics);
       }
       const ours = sides.tipstream!;
-      const peer = sides.peer!;
+      // Without the peer, the job of BENCH_BEFORE is what the results are compared with.
+      const peer = sides.peer ?? sides.before!;
       const difference = compareResults(ours.rows, peer.rows);
       if (difference) throw new Error(`round ${round}: the results differ: ${difference}`);
       if (sides.before) {
