@@ -221,7 +221,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       rideWatermarkDelay: '3 minutes',
       fareWatermarkDelay: '3 minutes',
       maxAheadOfClock: '1 hour',
-      maxJump: '30 days',
+      maxJump: '365 days',
       earliestEventTime: '2000-01-01T00:00:00Z',
       idleTimeout: '10 s',
       consumerGroup: 'tipstream',

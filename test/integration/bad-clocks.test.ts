@@ -37,7 +37,7 @@ afterAll(async () => {
 
 const AHEAD_OF_CLOCK = 'implausible event time: more than 1 h ahead of the clock';
 const BEFORE_EARLIEST = 'implausible event time: before 2000-01-01T00:00:00Z';
-const JUMP = "implausible event time: more than 30 d ahead of its partition's time";
+const JUMP = "implausible event time: more than 365 d ahead of its partition's time";
 
 /** A well-formed ride and fare of a cab of its own, at `iso` (yyyy-MM-ddTHH:mm:ss). */
 function trip(key: string, iso: string, spoil: { ride?: boolean; fare?: boolean } = {}): { ride: OutgoingEvent; fare: OutgoingEvent } {

@@ -26,9 +26,9 @@ it('needs the Kafka transport', () => {
 });
 
 it("refuses job settings whose closing heartbeat would jump further than the job's maxJump allows", () => {
-  expect(run(['--heartbeats', '--window', '30 days'])).toMatchObject({
+  expect(run(['--heartbeats', '--window', '400 days'])).toMatchObject({
     code: 2,
-    stderr: ["tipstream: --heartbeats: the closing heartbeat may come up to 30 days plus 3 minutes (the window plus the longer watermark delay) after the last trip, further than job.maxJump (default) (30 days) lets a partition's time jump: the job would dead-letter it"],
+    stderr: ["tipstream: --heartbeats: the closing heartbeat may come up to 400 days plus 3 minutes (the window plus the longer watermark delay) after the last trip, further than job.maxJump (default) (365 days) lets a partition's time jump: the job would dead-letter it"],
   });
   expect(run(['--heartbeats', '--fare-watermark-delay', '10 minutes'], { TIPSTREAM_JOB_MAX_JUMP: '1 min' })).toMatchObject({
     code: 2,

@@ -26,9 +26,9 @@ describe('the job values', () => {
     expect(sessionProperties(config, 'tipstream')['execution.checkpointing.interval']).toBe('90 s');
   });
 
-  it('gives the job the bounds of a plausible event time in milliseconds, 1 h ahead of the clock and a 30-day jump by default', () => {
+  it('gives the job the bounds of a plausible event time in milliseconds, 1 h ahead of the clock and a 365-day jump by default', () => {
     const values = jobValues(loadConfig({ env, cwd: '/' }), { bounded: false }, '/jar');
-    expect(values.EVENT_TIME_POLICY).toEqual({ kind: 'string', value: 'maxAheadOfClock=3600000,maxJump=2592000000,earliest=946684800000' });
+    expect(values.EVENT_TIME_POLICY).toEqual({ kind: 'string', value: 'maxAheadOfClock=3600000,maxJump=31536000000,earliest=946684800000' });
   });
 
   it("passes live mode's clock, and 0 for a bound that is off", () => {

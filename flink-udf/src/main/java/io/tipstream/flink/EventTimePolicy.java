@@ -17,7 +17,7 @@ import java.time.Instant;
  * </ul>
  */
 public record EventTimePolicy(long maxAheadOfClockMs, long maxJumpMs, long earliestMs, long clockWallMs, long clockEventMs, double clockSpeedup) {
-  public static final EventTimePolicy DEFAULT = new EventTimePolicy(3_600_000, 30 * 86_400_000L, Instant.parse("2000-01-01T00:00:00Z").toEpochMilli(), 0, 0, 1);
+  public static final EventTimePolicy DEFAULT = new EventTimePolicy(3_600_000, 365 * 86_400_000L, Instant.parse("2000-01-01T00:00:00Z").toEpochMilli(), 0, 0, 1);
 
   static EventTimePolicy parse(String text) {
     long maxAhead = DEFAULT.maxAheadOfClockMs, maxJump = DEFAULT.maxJumpMs, earliest = DEFAULT.earliestMs;

@@ -12,7 +12,7 @@ class PartitionClockTest {
   private static final long T2013 = Instant.parse("2013-01-13T10:00:00Z").toEpochMilli();
   private static final long T2099 = Instant.parse("2099-01-01T00:00:00Z").toEpochMilli();
   private static final long MINUTE = 60_000, DAY = 86_400_000;
-  /** A jump bound of a day (the default is 30), so that the jumps below stay short. */
+  /** A jump bound of a day (the default is 365), so that the jumps below stay short. */
   private static final EventTimePolicy POLICY = EventTimePolicy.parse("maxJump=86400000");
 
   private long offset;
@@ -124,10 +124,10 @@ class PartitionClockTest {
     PartitionClock clock = new PartitionClock();
     clock.decide(1, T2013, true, EventTimePolicy.DEFAULT, WALL);
     clock.decide(2, T2013 + MINUTE, true, EventTimePolicy.DEFAULT, WALL);
-    PartitionClock.Decision d = clock.decide(3, T2013 + 6 * DAY, true, EventTimePolicy.DEFAULT, WALL);
+    PartitionClock.Decision d = clock.decide(3, T2013 + 45 * DAY, true, EventTimePolicy.DEFAULT, WALL);
     assertNull(d.implausibleReason());
-    assertEquals(T2013 + 6 * DAY, d.frontier());
-    assertEquals("implausible event time: more than 30 d ahead of its partition's time", clock.decide(4, T2013 + 700 * DAY, true, EventTimePolicy.DEFAULT, WALL).implausibleReason());
+    assertEquals(T2013 + 45 * DAY, d.frontier());
+    assertEquals("implausible event time: more than 365 d ahead of its partition's time", clock.decide(4, T2013 + 700 * DAY, true, EventTimePolicy.DEFAULT, WALL).implausibleReason());
   }
 
   @Test
