@@ -7,11 +7,13 @@ import type { ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
 import { ensureFunctionsJar } from '../orchestrator/index.js';
-import { createStackProvider, LocalStackProvider, resolveArtifacts, serviceNames, stopApps, type ServiceName } from '../stack/index.js';
+import { buildLocalImages, createStackProvider, LocalStackProvider, resolveArtifacts, serviceNames, stopApps, type ServiceName } from '../stack/index.js';
 import { action, configFor, withConfigFlags, type ConfigPath } from './flags.js';
 
 const stackSettings: ConfigPath[] = [
   'stack.provider',
+  'stack.images',
+  'stack.taskManagers',
   'cacheDir',
   'stateDir',
   'stack.ports.kafka',
@@ -54,6 +56,22 @@ export function registerStackCommands(program: Command): void {
         const config = configFor(command);
         const paths = await resolveArtifacts(config, createProgress());
         process.stdout.write(`Artifacts are in ${config.cacheDir} (Flink connectors for containers: ${paths.connectorJarsDir}).\n`);
+      }),
+    );
+
+  withConfigFlags(stack.command('images'), [...stackSettings, 'stack.containerEngine'])
+    .description("build tipstream's own images of Kafka, Flink and Cassandra from the cached artifacts, for engines with no registry (Podman or Docker; unchanged images are kept)")
+    .option('--force', 'rebuild even images whose inputs did not change')
+    .action(
+      action(async (options: { force?: boolean }, command: Command) => {
+        const config = configFor(command);
+        const started = Date.now();
+        const built = await buildLocalImages(config, createProgress(), { force: options.force === true });
+        for (const image of built) {
+          const what = { built: 'built', imported: 'imported from the cached base file system', cached: 'unchanged, kept' }[image.outcome];
+          process.stdout.write(`  ${image.tag.padEnd(45)} ${what}${image.outcome === 'cached' ? '' : ` (${image.seconds.toFixed(0)} s)`}\n`);
+        }
+        process.stdout.write(`Images ready in ${((Date.now() - started) / 1000).toFixed(0)} s. Use them with TIPSTREAM_STACK_IMAGES=local (or --images local).\n`);
       }),
     );
 

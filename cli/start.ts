@@ -65,7 +65,7 @@ async function ensureUdfService(config: ResolvedConfig, progress: Progress): Pro
     return;
   }
   progress.step(`starting the udf-service on port ${config.udf.port} (${config.udf.boundaries})`);
-  const args = ['udf', 'serve', '--boundaries', config.udf.boundaries, '--name-field', config.udf.nameField, '--port', String(config.udf.port)];
+  const args = ['udf', 'serve', '--boundaries', config.udf.boundaries, '--name-field', config.udf.nameField, '--port', String(config.udf.port), '--host', config.udf.bindAddress];
   if (config.udf.where) args.push('--where', config.udf.where);
   const app = await startApp(config, 'udf-service', args);
   try {

@@ -47,6 +47,12 @@ export const configSchema = z.strictObject({
   logLevel: logLevel,
   stack: z.strictObject({
     provider: z.enum(['local', 'testcontainers']),
+    /** testcontainers: the official images, tipstream's own (`stack images`), or auto (its own where the engine has them). */
+    images: z.enum(['auto', 'official', 'local']),
+    /** testcontainers: TaskManager containers, each with taskSlots slots (the local provider runs one). */
+    taskManagers: z.coerce.number().int().min(1).max(8),
+    /** `stack images`: the engine's command line; default podman if on PATH, else docker. */
+    containerEngine: z.enum(['podman', 'docker']).optional(),
     ports: z.strictObject({
       kafka: port,
       kafkaController: port,
@@ -109,6 +115,8 @@ export const configSchema = z.strictObject({
   }),
   udf: z.strictObject({
     port: port,
+    /** Where the udf-service listens; default the host, or every interface when Flink runs in containers (they call it from there). */
+    bindAddress: z.string().min(1).optional(),
     boundaries: z.string().min(1),
     nameField: z.string().min(1),
     where: z.string().min(1).optional(),
@@ -142,6 +150,8 @@ export const configSchema = z.strictObject({
     checkpointInterval: duration,
     /** The udf-service lookup endpoint Flink calls; default follows udf.port. */
     udfLookupUrl: z.url().optional(),
+    /** The Kafka address the job itself uses; default kafka.bootstrapServers, or the stack's network address when Flink runs in containers. */
+    kafkaBootstrapServers: z.string().min(1).optional(),
     udfRequestTimeoutSeconds: z.coerce.number().int().min(1).max(120),
     /** Exactly-once results need broker transactions (not on Event Hubs Standard). Default: on unless a connection string is set. */
     exactlyOnce: boolean.optional(),
@@ -157,8 +167,19 @@ export type ResolvedConfig = TipstreamConfig & {
   kafka: TipstreamConfig['kafka'] & { bootstrapServers: string };
   flink: { restUrl: string; sqlGatewayUrl: string };
   cassandra: TipstreamConfig['cassandra'] & { port: number };
-  job: TipstreamConfig['job'] & { udfLookupUrl: string; exactlyOnce: boolean };
+  job: TipstreamConfig['job'] & { udfLookupUrl: string; exactlyOnce: boolean; kafkaBootstrapServers: string };
+  udf: TipstreamConfig['udf'] & { bindAddress: string };
 };
+
+/** The testcontainers provider's record of its containers, in the state folder (stack/testcontainers-provider.ts). */
+export const CONTAINERS_STATE_FILE = 'containers.json';
+
+/**
+ * Addresses as the containers of the testcontainers stack see them (stack/containers/): Kafka's
+ * listener on the stack's network, and the name of the host, where the udf-service runs (Podman
+ * puts it in every container's /etc/hosts; the provider maps it to host-gateway on Docker).
+ */
+export const IN_CONTAINERS = { kafka: 'kafka:19092', host: 'host.containers.internal' } as const;
 
 type Plain = { [key: string]: unknown };
 
@@ -171,6 +192,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
     logLevel: env.NODE_ENV === 'test' ? 'silent' : 'info',
     stack: {
       provider: 'local',
+      images: 'auto',
+      taskManagers: 1,
       ports: {
         kafka: 9092,
         kafkaController: 9093,
@@ -264,6 +287,11 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   }
   mergeInto(merged, fromEnvironment(env), '', sources, (path) => envName(path));
   mergeInto(merged, options.overrides ?? {}, '', sources, (path) => options.overrideNames?.[path] ?? `flag for ${path}`);
+  // A stack the testcontainers provider started is used (and stopped) without naming it again.
+  if (!sources.has('stack.provider') && typeof merged.stateDir === 'string' && existsSync(resolve(cwd, merged.stateDir, CONTAINERS_STATE_FILE))) {
+    (merged.stack as Plain).provider = 'testcontainers';
+    sources.set('stack.provider', `the containers recorded in ${resolve(cwd, merged.stateDir, CONTAINERS_STATE_FILE)}`);
+  }
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
@@ -300,6 +328,10 @@ export function requireExistingPath(path: string, origin: string): string {
 
 function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
   const { host, stack } = config;
+  const inContainers = stack.provider === 'testcontainers';
+  const bootstrapServers =
+    config.kafka.bootstrapServers ?? (config.kafka.connectionString !== undefined ? eventHubsKafkaEndpoint(config.kafka.connectionString) : `${host}:${stack.ports.kafka}`);
+  const stackKafka = config.kafka.bootstrapServers === undefined && config.kafka.connectionString === undefined;
   return {
     ...config,
     cacheDir: absolute(config.cacheDir, cwd),
@@ -307,8 +339,7 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
     kafka: {
       ...config.kafka,
       // With an Event Hubs connection string and no address, the namespace's Kafka endpoint.
-      bootstrapServers:
-        config.kafka.bootstrapServers ?? (config.kafka.connectionString !== undefined ? eventHubsKafkaEndpoint(config.kafka.connectionString) : `${host}:${stack.ports.kafka}`),
+      bootstrapServers,
     },
     flink: {
       restUrl: config.flink.restUrl ?? `http://${host}:${stack.ports.flinkRest}`,
@@ -319,10 +350,11 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
       port: config.cassandra.port ?? (config.cassandra.profile === 'cosmos' ? COSMOS_PORT : stack.ports.cassandra),
       tls: config.cassandra.tls || config.cassandra.profile === 'cosmos',
     },
-    udf: { ...config.udf, boundaries: absolute(config.udf.boundaries, cwd) },
+    udf: { ...config.udf, boundaries: absolute(config.udf.boundaries, cwd), bindAddress: config.udf.bindAddress ?? (inContainers ? '0.0.0.0' : host) },
     job: {
       ...config.job,
-      udfLookupUrl: config.job.udfLookupUrl ?? `http://${host}:${config.udf.port}/lookup`,
+      udfLookupUrl: config.job.udfLookupUrl ?? `http://${inContainers ? IN_CONTAINERS.host : host}:${config.udf.port}/lookup`,
+      kafkaBootstrapServers: config.job.kafkaBootstrapServers ?? (inContainers && stackKafka ? IN_CONTAINERS.kafka : bootstrapServers),
       exactlyOnce: config.job.exactlyOnce ?? config.kafka.connectionString === undefined,
     },
   };

@@ -58,7 +58,7 @@ export function jobValues(config: ResolvedConfig, options: JobOptions, functions
     FARE_TOPIC: text(topics.fareTopic),
     DEAD_LETTER_TOPIC: text(topics.deadLetterTopic),
     STATS_TOPIC: text(topics.statsTopic),
-    BOOTSTRAP_SERVERS: text(config.kafka.bootstrapServers),
+    BOOTSTRAP_SERVERS: text(config.job.kafkaBootstrapServers),
     CONSUMER_GROUP: text(job.consumerGroup),
     STARTUP_MODE: text(job.startupMode),
     // Bounded, every partition holds all its data from the start, so none is ever quiet; marking a

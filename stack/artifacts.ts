@@ -23,7 +23,7 @@ export interface ResolvedArtifacts {
 }
 
 /** Jars Flink's lib/ needs beyond the distribution. */
-const connectorJarPrefixes = ['flink-sql-connector-kafka-', 'flink-connector-base-', 'flink-http-connector-'];
+export const connectorJarPrefixes = ['flink-sql-connector-kafka-', 'flink-connector-base-', 'flink-http-connector-'];
 
 interface Manifest {
   resolvedAt: string;

@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { childEnvironment, projectRoot, type ResolvedConfig } from '../common/config.js';
-import { InfrastructureError } from '../common/errors.js';
+import { InfrastructureError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
 import { pollUntil } from '../common/retry.js';
@@ -55,6 +55,9 @@ export class LocalStackProvider implements StackProvider {
   }
 
   async up(): Promise<StackUpResult> {
+    if (this.config.stack.taskManagers !== 1) {
+      throw new UserError('TIPSTREAM_USAGE', `the local provider runs one TaskManager (stack.taskManagers is ${this.config.stack.taskManagers}); several run with --provider testcontainers`);
+    }
     const java = await findJava17();
     const resolveStart = Date.now();
     const artifacts = await resolveArtifacts(this.config, this.progress);

@@ -161,7 +161,7 @@ export function cassandraService({ config, artifacts, java }: ServiceContext, op
 }
 
 /** From Cassandra 5.0's conf/jvm17-server.options (G1 and the module flags it needs on Java 17). */
-const cassandraJava17Options = [
+export const cassandraJava17Options = [
   '-XX:+UseG1GC', '-XX:+ParallelRefProcEnabled', '-XX:MaxTenuringThreshold=1', '-XX:G1HeapRegionSize=16m',
   '-XX:G1RSetUpdatingPauseTimePercent=5', '-XX:MaxGCPauseMillis=300', '-XX:InitiatingHeapOccupancyPercent=70',
   '-Djdk.attach.allowAttachSelf=true',

@@ -1,22 +1,39 @@
-// The stack as containers, for machines with a Docker engine: the same services, versions and
-// host ports as the local-process provider, started with testcontainers. Untested on machines
-// without Docker (this project's own CI has none); the container definitions are unit-tested.
+// The stack as containers: the same services, versions and host ports as the local-process
+// provider, started with testcontainers on Docker or on Podman's Docker API (DOCKER_HOST). Images
+// are the official ones or tipstream's own (`tipstream stack images`), by stack.images. The
+// readiness is the local provider's: a log line per container, then the same probes.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GenericContainer, getContainerRuntimeClient, Network, Wait, type ContainerRuntimeClient } from 'testcontainers';
-import type { ResolvedConfig } from '../common/config.js';
-import { UserError } from '../common/errors.js';
+import { GenericContainer, getContainerRuntimeClient, Network, Wait, type ContainerRuntimeClient, ImageName } from 'testcontainers';
+import { CONTAINERS_STATE_FILE, type ResolvedConfig } from '../common/config.js';
+import { InfrastructureError, UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
+import { pollUntil } from '../common/retry.js';
 import { resolveArtifacts } from './artifacts.js';
-import { containerDefinitions } from './containers/definitions.js';
+import { containerDefinitions, HOST_FROM_CONTAINERS, type ContainerDefinition, type StackImages } from './containers/definitions.js';
+import { cassandraAnswers, jobManagerAnswers, kafkaAnswers, sqlGatewayIsFlink, sqlGatewayRunsQueries, taskManagersReady } from './readiness.js';
 import type { ServiceName, ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
+import { images as officialImages, localImages } from './versions.js';
+
+interface RecordedContainer {
+  service: ServiceName;
+  hostname: string;
+  id: string;
+  image: string;
+  address: string;
+}
 
 interface ContainerState {
   provider: 'testcontainers';
   networkId?: string;
-  containers: Partial<Record<ServiceName, { id: string; address: string }>>;
+  /** The network's gateway: the host's address as the containers see it. */
+  hostGateway?: string;
+  containers: RecordedContainer[];
 }
+
+/** Every container this provider starts carries these labels (`stack down` and CI's clean-up find them). */
+export const stackLabel = 'io.tipstream.stack';
 
 export class TestcontainersStackProvider implements StackProvider {
   readonly kind = 'testcontainers' as const;
@@ -28,7 +45,7 @@ export class TestcontainersStackProvider implements StackProvider {
     private readonly options: StackOptions = {},
     private readonly connectRuntime: () => Promise<ContainerRuntimeClient> = getContainerRuntimeClient,
   ) {
-    this.stateFile = join(config.stateDir, 'containers.json');
+    this.stateFile = join(config.stateDir, CONTAINERS_STATE_FILE);
   }
 
   private endpoints(): StackEndpoints {
@@ -41,51 +58,115 @@ export class TestcontainersStackProvider implements StackProvider {
     };
   }
 
+  /** The images stack.images asks for: `auto` takes tipstream's own where the engine has them. */
+  async chooseImages(runtime: ContainerRuntimeClient): Promise<StackImages> {
+    const choice = this.config.stack.images;
+    if (choice === 'official') return { ...officialImages };
+    const local = { kafka: localImages.kafka, flink: localImages.flink, cassandra: localImages.cassandra };
+    const present = await Promise.all(Object.values(local).map((image) => runtime.image.exists(ImageName.fromString(image)).catch(() => false)));
+    if (present.every(Boolean)) return local;
+    if (choice === 'local') {
+      throw new UserError('TIPSTREAM_NOT_FOUND', `stack.images is local, but the engine lacks ${Object.values(local).filter((_, i) => !present[i]).join(', ')}: build them with \`tipstream stack images\``);
+    }
+    return { ...officialImages };
+  }
+
   async up(): Promise<StackUpResult> {
     const runtime = await this.runtime();
     const state = await this.readState();
-    const running = await this.runningServices(runtime, state);
+    const running = await this.runningContainers(runtime, state);
+    const resolveStart = Date.now();
     const { connectorJarsDir } = await resolveArtifacts(this.config, this.progress);
     if (!this.options.buildFunctionsJar) throw new UserError('TIPSTREAM_USAGE', 'the testcontainers stack mounts the Flink functions jar: give it a buildFunctionsJar');
     const functionsJarDir = dirname(await this.options.buildFunctionsJar(this.progress));
-    const definitions = containerDefinitions(this.config, { connectorJarsDir, functionsJarDir });
-    if (definitions.every((d) => running.has(d.service))) {
-      return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds: 0 };
+    const resolveSeconds = (Date.now() - resolveStart) / 1000;
+    const flinkStateDir = join(this.config.stateDir, 'containers', 'flink-state');
+    await mkdir(join(flinkStateDir, 'checkpoints'), { recursive: true });
+    await mkdir(join(flinkStateDir, 'savepoints'), { recursive: true });
+    // The flink image runs as its own user (uid 9999): the folder must be writable for it too.
+    for (const dir of [flinkStateDir, join(flinkStateDir, 'checkpoints'), join(flinkStateDir, 'savepoints')]) await chmod(dir, 0o777);
+    const images = await this.chooseImages(runtime);
+    const definitions = containerDefinitions(this.config, { connectorJarsDir, functionsJarDir, flinkStateDir, images, taskManagers: this.config.stack.taskManagers });
+    const missing = definitions.filter((d) => !running.has(d.hostname));
+    if (missing.length === 0) {
+      await this.waitReady(definitions.length - 1);
+      return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds };
     }
-    const network = state.networkId ? undefined : await new Network().start();
-    if (network) state.networkId = network.getId();
-    const readySeconds: Partial<Record<ServiceName, number>> = {};
-    for (const definition of definitions) {
-      if (running.has(definition.service)) continue;
-      this.progress.step(`starting ${definition.service} (${definition.image})`);
-      const startedAt = Date.now();
-      const container = await new GenericContainer(definition.image)
-        .withNetworkMode(state.networkId!)
-        .withNetworkAliases(definition.hostname)
-        .withEnvironment(definition.env)
-        .withCommand(definition.command)
-        .withExposedPorts(...definition.ports)
-        .withBindMounts(definition.binds.map((b) => ({ ...b, mode: 'ro' as const })))
-        .withWaitStrategy(Wait.forLogMessage(definition.readyLog))
-        .withStartupTimeout(this.config.stack.readyTimeoutSeconds * 1000)
-        .start();
-      state.containers[definition.service] = { id: container.getId(), address: definition.ports.map((p) => `127.0.0.1:${p.host}`).join(', ') || definition.hostname };
+    if (!state.networkId || !state.hostGateway) {
+      const network = await new Network().start();
+      state.networkId = network.getId();
+      state.hostGateway = await this.gatewayOf(runtime, state.networkId);
       await this.writeState(state);
-      readySeconds[definition.service] = (Date.now() - startedAt) / 1000;
     }
-    return { endpoints: this.endpoints(), alreadyUp: false, readySeconds, resolveSeconds: 0 };
+    const readySeconds: Partial<Record<ServiceName, number>> = {};
+    const startedAt = Date.now();
+    // Every container at once: each waits for its own log line, and Flink's processes find each
+    // other when they come up (a TaskManager retries its registration).
+    await Promise.all(
+      missing.map(async (definition) => {
+        this.progress.step(`starting ${definition.hostname} (${definition.image})`);
+        const recorded = await this.start(definition, state.networkId!, state.hostGateway!);
+        state.containers = [...state.containers.filter((c) => c.hostname !== definition.hostname), recorded];
+        await this.writeState(state);
+        const seconds = (Date.now() - startedAt) / 1000;
+        readySeconds[definition.service] = Math.max(readySeconds[definition.service] ?? 0, seconds);
+        this.progress.step(`${definition.hostname} logged that it is ready after ${seconds.toFixed(1)} s`);
+      }),
+    );
+    await this.waitReady(definitions.filter((d) => d.service === 'flink-taskmanager').length);
+    readySeconds['sql-gateway'] = (Date.now() - startedAt) / 1000;
+    return { endpoints: this.endpoints(), alreadyUp: false, readySeconds, resolveSeconds };
+  }
+
+  private async start(definition: ContainerDefinition, networkId: string, hostGateway: string): Promise<RecordedContainer> {
+    let container = new GenericContainer(definition.image)
+      .withNetworkMode(networkId)
+      .withNetworkAliases(definition.hostname)
+      .withHostname(definition.hostname)
+      .withEnvironment(definition.env)
+      .withLabels({ [stackLabel]: this.config.stateDir, [`${stackLabel}.service`]: definition.service })
+      .withExposedPorts(...definition.ports)
+      .withBindMounts(definition.binds.map((b) => ({ source: b.source, target: b.target, mode: b.mode ?? ('ro' as const) })))
+      .withWaitStrategy(Wait.forLogMessage(definition.readyLog))
+      .withStartupTimeout(this.config.stack.readyTimeoutSeconds * 1000)
+      // The host (the udf-service), by one name on Docker and Podman alike: the network's gateway.
+      .withExtraHosts([{ host: HOST_FROM_CONTAINERS, ipAddress: hostGateway }]);
+    if (definition.command.length > 0) container = container.withCommand(definition.command);
+    const started = await container.start();
+    return {
+      service: definition.service,
+      hostname: definition.hostname,
+      id: started.getId(),
+      image: definition.image,
+      address: definition.ports.map((p) => `127.0.0.1:${p.host}`).join(', ') || definition.hostname,
+    };
+  }
+
+  /** The local provider's readiness: Kafka and Cassandra answer clients, every slot is registered, the gateway runs a query. */
+  private async waitReady(taskManagers: number): Promise<void> {
+    const { kafkaBootstrapServers, flinkRestUrl, sqlGatewayUrl, cassandraPort } = this.endpoints();
+    const timeoutMs = this.config.stack.readyTimeoutSeconds * 1000;
+    await Promise.all([
+      pollUntil(`kafka at ${kafkaBootstrapServers}`, () => kafkaAnswers({ bootstrapServers: kafkaBootstrapServers }), { timeoutMs }),
+      pollUntil(`cassandra at 127.0.0.1:${cassandraPort}`, () => cassandraAnswers(`127.0.0.1:${cassandraPort}`), { timeoutMs }),
+      pollUntil(`flink-jobmanager at ${flinkRestUrl}`, () => jobManagerAnswers(flinkRestUrl), { timeoutMs }),
+    ]);
+    await pollUntil(`${taskManagers} TaskManager(s) with ${this.config.stack.taskSlots} slots each`, () => taskManagersReady(flinkRestUrl, taskManagers * this.config.stack.taskSlots), { timeoutMs });
+    await pollUntil(`sql-gateway at ${sqlGatewayUrl}`, () => sqlGatewayRunsQueries(sqlGatewayUrl), { timeoutMs });
   }
 
   async down(): Promise<void> {
     const state = await this.readState();
-    if (Object.keys(state.containers).length === 0 && !state.networkId) return;
+    if (state.containers.length === 0 && !state.networkId) return;
     const runtime = await this.runtime();
-    for (const [service, recorded] of Object.entries(state.containers).reverse()) {
-      this.progress.step(`stopping ${service} (container ${recorded.id.slice(0, 12)})`);
-      const container = runtime.container.getById(recorded.id);
-      await runtime.container.stop(container).catch(() => undefined);
-      await runtime.container.remove(container, { removeVolumes: true }).catch(() => undefined);
-    }
+    await Promise.all(
+      state.containers.map(async (recorded) => {
+        this.progress.step(`stopping ${recorded.hostname} (container ${recorded.id.slice(0, 12)})`);
+        const container = runtime.container.getById(recorded.id);
+        await runtime.container.stop(container, { timeout: 20 }).catch(() => undefined);
+        await runtime.container.remove(container, { removeVolumes: true }).catch(() => undefined);
+      }),
+    );
     if (state.networkId) await runtime.network.remove(runtime.network.getById(state.networkId)).catch(() => undefined);
     await rm(this.stateFile, { force: true });
   }
@@ -93,13 +174,40 @@ export class TestcontainersStackProvider implements StackProvider {
   async status(): Promise<ServiceStatus[]> {
     const state = await this.readState();
     const runtime = await this.runtime();
-    const running = await this.runningServices(runtime, state);
-    return containerDefinitions(this.config, { connectorJarsDir: '', functionsJarDir: '' }).map((d) => ({
-      service: d.service,
-      address: state.containers[d.service]?.address ?? d.hostname,
-      ...(state.containers[d.service] ? { containerId: state.containers[d.service]!.id.slice(0, 12) } : {}),
-      answers: running.has(d.service),
-    }));
+    const running = await this.runningContainers(runtime, state);
+    const { flinkRestUrl, sqlGatewayUrl, kafkaBootstrapServers, cassandraPort } = this.endpoints();
+    const probes: Record<ServiceName, () => Promise<boolean>> = {
+      kafka: () => kafkaAnswers({ bootstrapServers: kafkaBootstrapServers }),
+      cassandra: () => cassandraAnswers(`127.0.0.1:${cassandraPort}`),
+      'flink-jobmanager': () => jobManagerAnswers(flinkRestUrl),
+      'flink-taskmanager': () => taskManagersReady(flinkRestUrl, 1),
+      'sql-gateway': () => sqlGatewayIsFlink(sqlGatewayUrl),
+    };
+    if (state.containers.length === 0) {
+      return ['kafka', 'cassandra', 'flink-jobmanager', 'flink-taskmanager', 'sql-gateway'].map((service) => ({ service: service as ServiceName, address: '-', answers: false, state: 'down' as const, detail: 'no container recorded' }));
+    }
+    return Promise.all(
+      state.containers.map(async (c) => {
+        const up = running.has(c.hostname);
+        const answers = up && (await probes[c.service]().catch(() => false));
+        return {
+          service: c.service,
+          address: c.address,
+          containerId: c.id.slice(0, 12),
+          answers,
+          state: up ? ('up' as const) : ('down' as const),
+          detail: `${c.hostname} (${c.image})`,
+        };
+      }),
+    );
+  }
+
+  /** The gateway of the stack's network, an address of the host that every container reaches. */
+  private async gatewayOf(runtime: ContainerRuntimeClient, networkId: string): Promise<string> {
+    const info = (await runtime.network.getById(networkId).inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
+    const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+    if (!gateway) throw new InfrastructureError('TIPSTREAM_START', `the container network ${networkId.slice(0, 12)} has no gateway address; the containers could not reach the udf-service on the host`);
+    return gateway;
   }
 
   private async runtime(): Promise<ContainerRuntimeClient> {
@@ -108,24 +216,25 @@ export class TestcontainersStackProvider implements StackProvider {
     } catch (cause) {
       throw new UserError(
         'TIPSTREAM_NOT_FOUND',
-        'the testcontainers provider needs a Docker engine, and none was found; start one, or use the default local provider (--provider local)',
+        'the testcontainers provider needs a Docker engine, and none was found; start one (or Podman\'s, see stack/CONTAINERS.md and DOCKER_HOST), or use the default local provider (--provider local)',
         { cause },
       );
     }
   }
 
-  private async runningServices(runtime: ContainerRuntimeClient, state: ContainerState): Promise<Set<ServiceName>> {
-    const running = new Set<ServiceName>();
-    for (const [service, recorded] of Object.entries(state.containers) as Array<[ServiceName, { id: string }]>) {
+  private async runningContainers(runtime: ContainerRuntimeClient, state: ContainerState): Promise<Set<string>> {
+    const running = new Set<string>();
+    for (const recorded of state.containers) {
       const info = await runtime.container.inspect(runtime.container.getById(recorded.id)).catch(() => undefined);
-      if (info?.State.Running) running.add(service);
+      if (info?.State.Running) running.add(recorded.hostname);
     }
     return running;
   }
 
   private async readState(): Promise<ContainerState> {
-    if (!existsSync(this.stateFile)) return { provider: 'testcontainers', containers: {} };
-    return JSON.parse(await readFile(this.stateFile, 'utf8')) as ContainerState;
+    if (!existsSync(this.stateFile)) return { provider: 'testcontainers', containers: [] };
+    const state = JSON.parse(await readFile(this.stateFile, 'utf8')) as Partial<ContainerState>;
+    return { ...state, provider: 'testcontainers', containers: Array.isArray(state.containers) ? state.containers : [] };
   }
 
   private async writeState(state: ContainerState): Promise<void> {

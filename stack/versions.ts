@@ -24,3 +24,15 @@ export const images = {
   flink: `flink:${versions.flink}-scala_2.12-java17`,
   cassandra: `cassandra:${versions.cassandra}`,
 } as const;
+
+/**
+ * tipstream's own images (`tipstream stack images`, stack/images.ts), for machines where no
+ * registry answers: the same versions, built from the local stack's artifacts. `localhost/` is
+ * where Podman keeps a locally built image, and a name no registry serves for Docker.
+ */
+export const localImages = {
+  base: 'localhost/tipstream/base:bookworm-jre17',
+  kafka: `localhost/tipstream/kafka:${versions.kafka}`,
+  flink: `localhost/tipstream/flink:${versions.flink}`,
+  cassandra: `localhost/tipstream/cassandra:${versions.cassandra}`,
+} as const;

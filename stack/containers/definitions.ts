@@ -1,20 +1,21 @@
 // The containers of the stack as plain data: what the testcontainers provider starts and what
 // docker-compose.yml mirrors. Pure functions, so they are unit-tested without a Docker engine.
-import type { ResolvedConfig } from '../../common/config.js';
+import { IN_CONTAINERS, type ResolvedConfig } from '../../common/config.js';
 import type { ServiceName } from '../types.js';
-import { images, versions } from '../versions.js';
+import { KAFKA_TRANSACTION_TIMEOUT_MS } from '../../clients/index.js';
+import { versions } from '../versions.js';
 
 export interface ContainerDefinition {
   service: ServiceName;
-  /** Name on the stack's network; other containers reach it by this name. */
+  /** Name on the stack's network, unique per container; other containers reach it by this name. */
   hostname: string;
   image: string;
   command: string[];
   env: Record<string, string>;
   /** Container port → host port (on the host's loopback). */
   ports: Array<{ container: number; host: number }>;
-  /** Read-only bind mounts from the host. */
-  binds: Array<{ source: string; target: string }>;
+  /** Bind mounts from the host: read-only unless `mode` is 'rw'. */
+  binds: Array<{ source: string; target: string; mode?: 'rw' }>;
   /** A log line that means the service is ready. */
   readyLog: RegExp;
 }
@@ -28,7 +29,27 @@ export interface ContainerInputs {
    * cluster. Empty: not mounted (a status check builds nothing).
    */
   functionsJarDir: string;
+  /**
+   * Host folder for checkpoints and savepoints, mounted read-write into every Flink container at
+   * FLINK_STATE_DIR: the JobManager and the TaskManagers must see one file system for them.
+   */
+  flinkStateDir: string;
+  /** The images to run: the official ones (versions.ts `images`) or tipstream's own (`localImages`). */
+  images: StackImages;
+  /** TaskManager containers (taskmanager, taskmanager-2, ...). */
+  taskManagers: number;
 }
+
+export interface StackImages {
+  kafka: string;
+  flink: string;
+  cassandra: string;
+}
+
+/** Where the Flink containers keep checkpoints and savepoints (the flinkStateDir mount). */
+export const FLINK_STATE_DIR = '/tipstream/flink-state';
+/** How a container reaches the host, where the udf-service runs (common/config.ts). */
+export const HOST_FROM_CONTAINERS = IN_CONTAINERS.host;
 
 const FLINK_HOME = '/opt/flink';
 
@@ -44,6 +65,12 @@ function flinkProperties(config: ResolvedConfig, extra: Record<string, string | 
     'taskmanager.memory.process.size': `${config.stack.memory.taskManagerProcessMb}m`,
     'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
     'metrics.reporter.prom.port': '9249',
+    // As the local stack (stack/service-config.ts): a lost TaskManager is noticed in 20 s, not 50.
+    'heartbeat.interval': 5000,
+    'heartbeat.timeout': 20000,
+    'jobmanager.execution.failover-strategy': 'region',
+    'execution.checkpointing.dir': `file://${FLINK_STATE_DIR}/checkpoints`,
+    'execution.checkpointing.savepoint-dir': `file://${FLINK_STATE_DIR}/savepoints`,
     ...extra,
   };
   return Object.entries(settings).map(([k, v]) => `${k}: ${v}`).join('\n');
@@ -52,6 +79,7 @@ function flinkProperties(config: ResolvedConfig, extra: Record<string, string | 
 export function containerDefinitions(config: ResolvedConfig, inputs: ContainerInputs): ContainerDefinition[] {
   const { ports } = config.stack;
   const connectors = { source: inputs.connectorJarsDir, target: `${FLINK_HOME}/lib/tipstream` };
+  const flinkState = inputs.flinkStateDir ? [{ source: inputs.flinkStateDir, target: FLINK_STATE_DIR, mode: 'rw' as const }] : [];
   const flinkEnv = (extra?: Record<string, string | number>) => ({
     FLINK_PROPERTIES: flinkProperties(config, extra),
     ENABLE_BUILT_IN_PLUGINS: `flink-metrics-prometheus-${versions.flink}.jar`,
@@ -60,14 +88,14 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
     {
       service: 'kafka',
       hostname: 'kafka',
-      image: images.kafka,
+      image: inputs.images.kafka,
       command: [],
       env: {
         KAFKA_NODE_ID: '1',
         KAFKA_PROCESS_ROLES: 'broker,controller',
         // Host clients use PLAINTEXT on the published port; containers use INTERNAL.
         KAFKA_LISTENERS: 'PLAINTEXT://:9092,INTERNAL://:19092,CONTROLLER://:9093',
-        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${ports.kafka},INTERNAL://kafka:19092`,
+        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${ports.kafka},INTERNAL://${IN_CONTAINERS.kafka}`,
         KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
         KAFKA_INTER_BROKER_LISTENER_NAME: 'INTERNAL',
         KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
@@ -78,6 +106,8 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
         KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '1',
         KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '1',
         KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+        // The job's exactly-once sink holds transactions open up to this long (clients/kafka.ts).
+        KAFKA_TRANSACTION_MAX_TIMEOUT_MS: String(KAFKA_TRANSACTION_TIMEOUT_MS),
         KAFKA_NUM_PARTITIONS: String(config.kafka.partitions),
         KAFKA_HEAP_OPTS: `-Xms256m -Xmx${config.stack.memory.kafkaHeapMb}m`,
       },
@@ -88,7 +118,7 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
     {
       service: 'cassandra',
       hostname: 'cassandra',
-      image: images.cassandra,
+      image: inputs.images.cassandra,
       command: [],
       env: {
         MAX_HEAP_SIZE: `${config.stack.memory.cassandraHeapMb}M`,
@@ -104,27 +134,27 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
     {
       service: 'flink-jobmanager',
       hostname: 'jobmanager',
-      image: images.flink,
+      image: inputs.images.flink,
       command: ['jobmanager'],
       env: flinkEnv(),
       ports: [{ container: 8081, host: ports.flinkRest }],
-      binds: [connectors],
+      binds: [connectors, ...flinkState],
       readyLog: /Rest endpoint listening at/,
     },
-    {
-      service: 'flink-taskmanager',
-      hostname: 'taskmanager',
-      image: images.flink,
+    ...Array.from({ length: inputs.taskManagers }, (_, i) => ({
+      service: 'flink-taskmanager' as const,
+      hostname: i === 0 ? 'taskmanager' : `taskmanager-${i + 1}`,
+      image: inputs.images.flink,
       command: ['taskmanager'],
       env: flinkEnv(),
       ports: [],
-      binds: [connectors],
+      binds: [connectors, ...flinkState],
       readyLog: /Successful registration at resource manager/,
-    },
+    })),
     {
       service: 'sql-gateway',
       hostname: 'sql-gateway',
-      image: images.flink,
+      image: inputs.images.flink,
       command: [`${FLINK_HOME}/bin/sql-gateway.sh`, 'start-foreground'],
       env: flinkEnv({ 'sql-gateway.endpoint.rest.address': 'sql-gateway', 'sql-gateway.endpoint.rest.bind-address': '0.0.0.0' }),
       ports: [{ container: 8083, host: ports.sqlGateway }],

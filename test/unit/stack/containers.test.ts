@@ -5,7 +5,13 @@ import { TestcontainersStackProvider } from '../../../stack/testcontainers-provi
 import { images } from '../../../stack/versions.js';
 
 const config = loadConfig({ env: { HOME: '/home/someone' }, overrides: { stack: { ports: { kafka: 19092, flinkRest: 18081 } } } });
-const definitions = containerDefinitions(config, { connectorJarsDir: '/cache/flink-connectors', functionsJarDir: '/cache/flink-udf-0123456789abcdef' });
+const definitions = containerDefinitions(config, {
+  connectorJarsDir: '/cache/flink-connectors',
+  functionsJarDir: '/cache/flink-udf-0123456789abcdef',
+  flinkStateDir: '/state/containers/flink-state',
+  images,
+  taskManagers: 1,
+});
 const byService = Object.fromEntries(definitions.map((d) => [d.service, d]));
 
 describe('container definitions', () => {
@@ -53,7 +59,8 @@ describe('container definitions', () => {
 
 describe('the testcontainers provider', () => {
   it('fails with a clear error when no Docker engine answers (as on this project\'s machines)', async () => {
-    const provider = new TestcontainersStackProvider(config, createProgress(false));
+    const noEngine = () => Promise.reject(new Error('Could not find a working container runtime strategy'));
+    const provider = new TestcontainersStackProvider(config, createProgress(false), {}, noEngine);
     await expect(provider.up()).rejects.toThrow(/needs a Docker engine, and none was found; .*--provider local/);
   });
 });
