@@ -38,5 +38,23 @@ export default {
       globalSetup: '<rootDir>/test/integration/global-setup.js',
       globalTeardown: '<rootDir>/test/integration/global-teardown.js',
     },
+    {
+      // The stack in containers, started with testcontainers by the suite itself (Docker, or
+      // Podman's Docker API): `npm run test:containers`, which CI runs last (stack/CONTAINERS.md).
+      // Beside its own tests, the pipeline's correctness and the savepoint upgrade run here as
+      // they run on the local stack.
+      displayName: 'containers',
+      testEnvironment: 'node',
+      extensionsToTreatAsEsm: ['.ts'],
+      transform,
+      moduleNameMapper,
+      testMatch: [
+        '<rootDir>/test/containers/**/*.test.ts',
+        '<rootDir>/test/integration/pipeline-correctness.test.ts',
+        '<rootDir>/test/integration/upgrade.test.ts',
+      ],
+      globalSetup: '<rootDir>/test/containers/global-setup.js',
+      globalTeardown: '<rootDir>/test/containers/global-teardown.js',
+    },
   ],
 };

@@ -158,8 +158,36 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
       command: [`${FLINK_HOME}/bin/sql-gateway.sh`, 'start-foreground'],
       env: flinkEnv({ 'sql-gateway.endpoint.rest.address': 'sql-gateway', 'sql-gateway.endpoint.rest.bind-address': '0.0.0.0' }),
       ports: [{ container: 8083, host: ports.sqlGateway }],
-      binds: [connectors, ...(inputs.functionsJarDir ? [{ source: inputs.functionsJarDir, target: inputs.functionsJarDir }] : [])],
+      binds: [connectors, ...flinkState, ...(inputs.functionsJarDir ? [{ source: inputs.functionsJarDir, target: inputs.functionsJarDir }] : [])],
       readyLog: /Rest endpoint listening at/,
     },
   ];
+}
+
+/**
+ * The one contract the official images and tipstream's own (stack/images/) share, and all the
+ * definitions above may use: the environment variables each image reads and the commands it
+ * runs. stack/CONTAINERS.md writes it down; test/unit/stack/images.test.ts checks the definitions
+ * against it and runs tipstream's entrypoints on it.
+ */
+export const imageContract = {
+  kafka: {
+    /** KAFKA_<SETTING>: a broker setting (KAFKA_LOG_DIRS is log.dirs); KAFKA_HEAP_OPTS: the JVM's heap options. */
+    env: [/^KAFKA_[A-Z0-9_]+$/, /^CLUSTER_ID$/],
+    commands: [[]] as string[][],
+  },
+  flink: {
+    /** FLINK_PROPERTIES: `key: value` lines over the image's configuration; ENABLE_BUILT_IN_PLUGINS: jars from opt/. */
+    env: [/^FLINK_PROPERTIES$/, /^ENABLE_BUILT_IN_PLUGINS$/],
+    commands: [['jobmanager'], ['taskmanager'], [`${FLINK_HOME}/bin/sql-gateway.sh`, 'start-foreground']] as string[][],
+  },
+  cassandra: {
+    env: [/^MAX_HEAP_SIZE$/, /^HEAP_NEWSIZE$/, /^CASSANDRA_CLUSTER_NAME$/, /^CASSANDRA_DC$/, /^CASSANDRA_RACK$/, /^CASSANDRA_ENDPOINT_SNITCH$/],
+    commands: [[]] as string[][],
+  },
+} as const;
+
+/** Which image of the contract a service runs. */
+export function imageKindOf(service: ServiceName): keyof typeof imageContract {
+  return service === 'kafka' ? 'kafka' : service === 'cassandra' ? 'cassandra' : 'flink';
 }

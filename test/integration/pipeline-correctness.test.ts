@@ -14,7 +14,7 @@ import { createProgress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay, type GeneratorSummary, type InputFormat } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
-import { startUdfService } from '../../udf-service/index.js';
+import { startTestUdfService, type TestUdfService } from '../support/udf.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { expectSameStats, expectedStats as expectedWith, readDebs, readFoil, type StatsRow } from '../support/expected-stats.js';
 
@@ -22,11 +22,11 @@ const expectedStats = (input: Parameters<typeof expectedWith>[0], windowMs: numb
 
 const baseConfig = loadConfig();
 const bootstrap = baseConfig.kafka.bootstrapServers;
-let service: Awaited<ReturnType<typeof startUdfService>>;
+let service: TestUdfService;
 const createdTopics: string[] = [];
 
 beforeAll(async () => {
-  service = await startUdfService({ boundaries: baseConfig.udf.boundaries, nameField: baseConfig.udf.nameField, where: baseConfig.udf.where, port: 0 });
+  service = await startTestUdfService(baseConfig);
 });
 afterAll(async () => {
   await service?.close();
@@ -75,7 +75,7 @@ async function runJob(
   const config: ResolvedConfig = loadConfig({
     overrides: {
       stateDir: mkdtempSync(join(tmpdir(), 'tipstream-correctness-')),
-      job: { udfLookupUrl: options.lookupUrl ?? `${service.url}/lookup`, windowSize, consumerGroup: uniqueName('correctness') },
+      job: { udfLookupUrl: options.lookupUrl ?? service.lookupUrl, windowSize, consumerGroup: uniqueName('correctness') },
     },
   });
   await ensureTopics(config, Object.values(outputs));
@@ -163,10 +163,10 @@ describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
         () => res.writeHead(502).end(),
       );
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => proxy.listen(0, baseConfig.udf.bindAddress, resolve));
     try {
       const result = await runJob(topics, '1 hour', hourly.length, 0, {
-        lookupUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/lookup`,
+        lookupUrl: service.lookupUrlAt((proxy.address() as AddressInfo).port),
         whileRunning: async (jobId, flink) => {
           // No trip becomes Unknown: the job fails, restarts with growing delays, and says why.
           const deadline = Date.now() + 120_000;

@@ -12,18 +12,18 @@ import { defaultInputs, events, newInputReport, type OutgoingEvent } from '../..
 import { collectJobMetrics, deployJob, readDeployment, upgradeJob } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
 import { sqlDir } from '../../orchestrator/sql-template.js';
-import { startUdfService } from '../../udf-service/index.js';
+import { startTestUdfService, type TestUdfService } from '../support/udf.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { sendEvents, sentinel } from '../support/debs-halves.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
-let service: Awaited<ReturnType<typeof startUdfService>>;
+let service: TestUdfService;
 let jobToCancel: string | undefined;
 const topics = { rideTopic: uniqueName('rides'), fareTopic: uniqueName('fares'), deadLetterTopic: uniqueName('dead-letter'), statsTopic: uniqueName('stats') };
 
 beforeAll(async () => {
-  service = await startUdfService({ boundaries: base.udf.boundaries, nameField: base.udf.nameField, where: base.udf.where, port: 0 });
+  service = await startTestUdfService(base);
 });
 afterAll(async () => {
   if (jobToCancel) await new FlinkRestClient(base.flink.restUrl).cancel(jobToCancel).catch(() => undefined);
@@ -49,7 +49,7 @@ const send = (batch: OutgoingEvent[]) => sendEvents(base.kafka.bootstrapServers,
 
 it('upgrades from a savepoint without losing or doubling anything, and refuses a state-incompatible upgrade', async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'tipstream-upgrade-'));
-  const overrides = { stateDir, job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', consumerGroup: uniqueName('upgrade'), idleTimeout: '10 s', checkpointInterval: '2 s' } };
+  const overrides = { stateDir, job: { udfLookupUrl: service.lookupUrl, windowSize: '1 minute', consumerGroup: uniqueName('upgrade'), idleTimeout: '10 s', checkpointInterval: '2 s' } };
   const config = loadConfig({ overrides });
   await ensureTopics(config, Object.values(topics));
 

@@ -1,0 +1,80 @@
+// One job across two TaskManager containers: the suite's stack has two TaskManagers of two slots
+// each, so a job of parallelism 4 needs both. Its results must equal the independent computation
+// on the DEBS sample, as on the local stack (test/integration/pipeline-correctness.test.ts).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import axios from 'axios';
+import { loadConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
+import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
+import { collectJobMetrics, deployJob } from '../../orchestrator/index.js';
+import { samples } from '../support/data.js';
+import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
+import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { startTestUdfService, type TestUdfService } from '../support/udf.js';
+
+const base = loadConfig();
+const topics = { rideTopic: uniqueName('rides'), fareTopic: uniqueName('fares'), deadLetterTopic: uniqueName('dead-letter'), statsTopic: uniqueName('stats') };
+let service: TestUdfService;
+
+beforeAll(async () => {
+  service = await startTestUdfService(base);
+});
+afterAll(async () => {
+  await service?.close();
+  await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
+});
+
+it('runs one job on both TaskManager containers, and its windows are exact', async () => {
+  const flink = new FlinkRestClient(base.flink.restUrl);
+  const { data: overview } = await axios.get<{ taskmanagers: Array<{ id: string; slotsNumber: number }> }>(`${base.flink.restUrl}/taskmanagers`);
+  expect(overview.taskmanagers).toHaveLength(2);
+  const slots = overview.taskmanagers.reduce((n, tm) => n + tm.slotsNumber, 0);
+  expect(slots).toBe(4);
+
+  await ensureTopics(base, Object.values(topics));
+  const transport = new KafkaTransport({ bootstrapServers: base.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic });
+  const summary = await replay(
+    {
+      source: { format: 'debs', input: defaultInputs.debs, faresLeadMs: 0, bufferCapacity: 100_000 },
+      faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 7 },
+      pacing: { kind: 'fast' },
+      batchSize: 1000,
+      rideTopic: topics.rideTopic,
+      fareTopic: topics.fareTopic,
+    },
+    transport,
+    createProgress(false),
+  ).finally(() => transport.close());
+  expect(summary.sent.rides).toBe(10_004);
+
+  // Parallelism 4 on 4 partitions: every slot of both TaskManagers is taken.
+  const config = loadConfig({
+    overrides: {
+      stateDir: mkdtempSync(join(tmpdir(), 'tipstream-two-tms-')),
+      job: { udfLookupUrl: service.lookupUrl, windowSize: '1 minute', consumerGroup: uniqueName('two-tms'), parallelism: 4 },
+    },
+  });
+  const deployment = await deployJob(config, { bounded: true, topics, jobName: 'two TaskManagers' }, createProgress(false));
+  const finished = await flink.waitForState(deployment.jobId, ['FINISHED', 'FAILED'], 300_000);
+  expect(finished.state).toBe('FINISHED');
+
+  // Which TaskManagers ran the job's subtasks, by vertex.
+  const { data: job } = await axios.get<{ vertices: Array<{ id: string; name: string; parallelism: number }> }>(`${base.flink.restUrl}/jobs/${deployment.jobId}`);
+  expect(Math.max(...job.vertices.map((v) => v.parallelism))).toBe(4);
+  const hosts = new Set<string>();
+  for (const vertex of job.vertices) {
+    const { data } = await axios.get<{ taskmanagers: Array<{ 'taskmanager-id': string }> }>(`${base.flink.restUrl}/jobs/${deployment.jobId}/vertices/${vertex.id}/taskmanagers`);
+    for (const tm of data.taskmanagers) hosts.add(tm['taskmanager-id']);
+  }
+  expect([...hosts].sort()).toEqual(overview.taskmanagers.map((tm) => tm.id).sort());
+
+  const expected = expectedStats(readDebs(samples.debs), 60_000, service.index);
+  const stats = (await readMessages(base.kafka.bootstrapServers, topics.statsTopic, expected.length, 60_000, 5_000)).map((m) => JSON.parse(m.value) as StatsRow);
+  expectSameStats(stats, expected);
+  const metrics = await collectJobMetrics(flink, deployment.jobId);
+  expect(metrics.ridesRead).toBe(10_004);
+  expect(metrics.lateRecordsDropped).toBe(0);
+});
