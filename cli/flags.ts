@@ -23,7 +23,7 @@ interface FlagSpec {
 export const configFlags = {
   cacheDir: { flag: 'cache-dir', value: '<dir>', help: 'where downloaded artifacts are kept', note: 'env TIPSTREAM_CACHE_DIR' },
   stateDir: { flag: 'state-dir', value: '<dir>', help: 'where the running stack keeps data, logs and pids', note: 'env TIPSTREAM_STATE_DIR' },
-  'stack.provider': { flag: 'provider', value: '<kind>', help: 'local processes or testcontainers', choices: ['local', 'testcontainers'], note: 'env TIPSTREAM_STACK_PROVIDER' },
+  'stack.provider': { flag: 'provider', value: '<kind>', help: 'local processes, testcontainers, or external (started by someone else: tipstream only waits for it to answer)', choices: ['local', 'testcontainers', 'external'], note: 'env TIPSTREAM_STACK_PROVIDER' },
   'stack.images': { flag: 'images', value: '<kind>', help: "testcontainers: official images, tipstream's own (`stack images`), or auto (its own where the engine has them)", choices: ['auto', 'official', 'local'], note: 'env TIPSTREAM_STACK_IMAGES' },
   'stack.taskManagers': { flag: 'taskmanagers', value: '<n>', help: 'testcontainers: TaskManager containers (the local provider runs one)', note: 'env TIPSTREAM_STACK_TASK_MANAGERS' },
   'stack.containerEngine': { flag: 'engine', value: '<command>', help: 'podman or docker, for `stack images`', choices: ['podman', 'docker'], note: 'env TIPSTREAM_STACK_CONTAINER_ENGINE; default podman if on PATH, else docker' },

@@ -46,7 +46,8 @@ export const configSchema = z.strictObject({
   /** Structured logs to stderr at this level and above. */
   logLevel: logLevel,
   stack: z.strictObject({
-    provider: z.enum(['local', 'testcontainers']),
+    /** local processes, testcontainers, or external: a stack tipstream neither starts nor stops (docker compose, a cluster of yours). */
+    provider: z.enum(['local', 'testcontainers', 'external']),
     /** testcontainers: the official images, tipstream's own (`stack images`), or auto (its own where the engine has them). */
     images: z.enum(['auto', 'official', 'local']),
     /** testcontainers: TaskManager containers, each with taskSlots slots (the local provider runs one). */

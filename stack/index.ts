@@ -3,6 +3,7 @@
 import type { ResolvedConfig } from '../common/config.js';
 import { createProgress, type Progress } from '../common/progress.js';
 import { artifactPaths } from './artifacts.js';
+import { ExternalStackProvider } from './external-provider.js';
 import { LocalStackProvider } from './local-provider.js';
 import type { StackOptions, StackProvider } from './types.js';
 
@@ -26,6 +27,7 @@ export function kafkaLibDir(config: ResolvedConfig): string {
 
 /** The configured provider; testcontainers is loaded only when chosen (it is heavy to import). */
 export async function createStackProvider(config: ResolvedConfig, progress: Progress = createProgress(), options: StackOptions = {}): Promise<StackProvider> {
+  if (config.stack.provider === 'external') return new ExternalStackProvider(config, progress, options);
   if (config.stack.provider !== 'testcontainers') return new LocalStackProvider(config, progress, options);
   const { TestcontainersStackProvider } = await import('./testcontainers-provider.js');
   return new TestcontainersStackProvider(config, progress, options);

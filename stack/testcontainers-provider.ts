@@ -32,6 +32,18 @@ interface ContainerState {
   containers: RecordedContainer[];
 }
 
+/**
+ * A container whose ports are published on one host address (the loopback, where the local
+ * stack's services listen too), not on every interface as testcontainers publishes them.
+ */
+class StackContainer extends GenericContainer {
+  withPublishedPorts(hostAddress: string, ports: Array<{ container: number; host: number }>): this {
+    this.withExposedPorts(...ports);
+    for (const { container, host } of ports) this.hostConfig.PortBindings = { ...this.hostConfig.PortBindings, [`${container}/tcp`]: [{ HostIp: hostAddress, HostPort: String(host) }] };
+    return this;
+  }
+}
+
 /** Every container this provider starts carries these labels (`stack down` and CI's clean-up find them). */
 export const stackLabel = 'io.tipstream.stack';
 
@@ -50,10 +62,10 @@ export class TestcontainersStackProvider implements StackProvider {
 
   private endpoints(): StackEndpoints {
     return {
-      kafkaBootstrapServers: `127.0.0.1:${this.config.stack.ports.kafka}`,
-      flinkRestUrl: `http://127.0.0.1:${this.config.stack.ports.flinkRest}`,
-      sqlGatewayUrl: `http://127.0.0.1:${this.config.stack.ports.sqlGateway}`,
-      cassandraContactPoint: '127.0.0.1',
+      kafkaBootstrapServers: `${this.config.host}:${this.config.stack.ports.kafka}`,
+      flinkRestUrl: `http://${this.config.host}:${this.config.stack.ports.flinkRest}`,
+      sqlGatewayUrl: `http://${this.config.host}:${this.config.stack.ports.sqlGateway}`,
+      cassandraContactPoint: this.config.host,
       cassandraPort: this.config.stack.ports.cassandra,
     };
   }
@@ -119,13 +131,13 @@ export class TestcontainersStackProvider implements StackProvider {
   }
 
   private async start(definition: ContainerDefinition, networkId: string, hostGateway: string): Promise<RecordedContainer> {
-    let container = new GenericContainer(definition.image)
+    let container = new StackContainer(definition.image)
+      .withPublishedPorts(this.config.host, definition.ports)
       .withNetworkMode(networkId)
       .withNetworkAliases(definition.hostname)
       .withHostname(definition.hostname)
       .withEnvironment(definition.env)
       .withLabels({ [stackLabel]: this.config.stateDir, [`${stackLabel}.service`]: definition.service })
-      .withExposedPorts(...definition.ports)
       .withBindMounts(definition.binds.map((b) => ({ source: b.source, target: b.target, mode: b.mode ?? ('ro' as const) })))
       .withWaitStrategy(Wait.forLogMessage(definition.readyLog))
       .withStartupTimeout(this.config.stack.readyTimeoutSeconds * 1000)
@@ -138,7 +150,7 @@ export class TestcontainersStackProvider implements StackProvider {
       hostname: definition.hostname,
       id: started.getId(),
       image: definition.image,
-      address: definition.ports.map((p) => `127.0.0.1:${p.host}`).join(', ') || definition.hostname,
+      address: definition.ports.map((p) => `${this.config.host}:${p.host}`).join(', ') || definition.hostname,
     };
   }
 
@@ -148,7 +160,7 @@ export class TestcontainersStackProvider implements StackProvider {
     const timeoutMs = this.config.stack.readyTimeoutSeconds * 1000;
     await Promise.all([
       pollUntil(`kafka at ${kafkaBootstrapServers}`, () => kafkaAnswers({ bootstrapServers: kafkaBootstrapServers }), { timeoutMs }),
-      pollUntil(`cassandra at 127.0.0.1:${cassandraPort}`, () => cassandraAnswers(`127.0.0.1:${cassandraPort}`), { timeoutMs }),
+      pollUntil(`cassandra at ${this.config.host}:${cassandraPort}`, () => cassandraAnswers(`${this.config.host}:${cassandraPort}`), { timeoutMs }),
       pollUntil(`flink-jobmanager at ${flinkRestUrl}`, () => jobManagerAnswers(flinkRestUrl), { timeoutMs }),
     ]);
     await pollUntil(`${taskManagers} TaskManager(s) with ${this.config.stack.taskSlots} slots each`, () => taskManagersReady(flinkRestUrl, taskManagers * this.config.stack.taskSlots), { timeoutMs });
@@ -178,7 +190,7 @@ export class TestcontainersStackProvider implements StackProvider {
     const { flinkRestUrl, sqlGatewayUrl, kafkaBootstrapServers, cassandraPort } = this.endpoints();
     const probes: Record<ServiceName, () => Promise<boolean>> = {
       kafka: () => kafkaAnswers({ bootstrapServers: kafkaBootstrapServers }),
-      cassandra: () => cassandraAnswers(`127.0.0.1:${cassandraPort}`),
+      cassandra: () => cassandraAnswers(`${this.config.host}:${cassandraPort}`),
       'flink-jobmanager': () => jobManagerAnswers(flinkRestUrl),
       'flink-taskmanager': () => taskManagersReady(flinkRestUrl, 1),
       'sql-gateway': () => sqlGatewayIsFlink(sqlGatewayUrl),

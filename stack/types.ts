@@ -39,7 +39,7 @@ export interface StackUpResult {
 }
 
 export interface StackProvider {
-  readonly kind: 'local' | 'testcontainers';
+  readonly kind: 'local' | 'testcontainers' | 'external';
   up(): Promise<StackUpResult>;
   /** Stops exactly what this provider started and waits until it is gone. */
   down(): Promise<void>;
