@@ -71,6 +71,9 @@ function flinkProperties(config: ResolvedConfig, extra: Record<string, string | 
     'jobmanager.execution.failover-strategy': 'region',
     'execution.checkpointing.dir': `file://${FLINK_STATE_DIR}/checkpoints`,
     'execution.checkpointing.savepoint-dir': `file://${FLINK_STATE_DIR}/savepoints`,
+    // Read by the SQL Gateway only; every Flink container has the same settings, as in docker-compose.yml.
+    'sql-gateway.endpoint.rest.address': 'sql-gateway',
+    'sql-gateway.endpoint.rest.bind-address': '0.0.0.0',
     ...extra,
   };
   return Object.entries(settings).map(([k, v]) => `${k}: ${v}`).join('\n');
@@ -156,7 +159,7 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
       hostname: 'sql-gateway',
       image: inputs.images.flink,
       command: [`${FLINK_HOME}/bin/sql-gateway.sh`, 'start-foreground'],
-      env: flinkEnv({ 'sql-gateway.endpoint.rest.address': 'sql-gateway', 'sql-gateway.endpoint.rest.bind-address': '0.0.0.0' }),
+      env: flinkEnv(),
       ports: [{ container: 8083, host: ports.sqlGateway }],
       binds: [connectors, ...flinkState, ...(inputs.functionsJarDir ? [{ source: inputs.functionsJarDir, target: inputs.functionsJarDir }] : [])],
       readyLog: /Rest endpoint listening at/,

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import Ajv2019 from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
+import { loadConfig } from '../../../common/config.js';
+import { containerDefinitions } from '../../../stack/containers/definitions.js';
 import { images } from '../../../stack/versions.js';
 
 const require = createRequire(import.meta.url);
@@ -48,10 +50,24 @@ describe('docker-compose.yml', () => {
     expect(validate({ services: { kafka: { image: 'x', ports: 9092, restart: ['always'] } } })).toBe(false);
   });
 
-  it('names the same versions as the local stack', () => {
-    expect(compose.services.kafka!.image).toBe(images.kafka);
-    expect(compose.services.cassandra!.image).toBe(images.cassandra);
-    for (const name of ['jobmanager', 'taskmanager', 'sql-gateway']) expect(compose.services[name]!.image).toBe(images.flink);
+  it('names the same versions as the local stack, the official images unless a variable names others', () => {
+    const image = (name: string) => /^\$\{(TIPSTREAM_[A-Z]+_IMAGE):-([^}]+)\}$/.exec(compose.services[name]!.image ?? '');
+    expect(image('kafka')?.slice(1)).toEqual(['TIPSTREAM_KAFKA_IMAGE', images.kafka]);
+    expect(image('cassandra')?.slice(1)).toEqual(['TIPSTREAM_CASSANDRA_IMAGE', images.cassandra]);
+    for (const name of ['jobmanager', 'taskmanager', 'sql-gateway']) expect(image(name)?.slice(1)).toEqual(['TIPSTREAM_FLINK_IMAGE', images.flink]);
+  });
+
+  it('gives each service the environment the testcontainers provider gives it (one set of definitions)', () => {
+    const config = loadConfig({ env: { HOME: '/home/someone' } });
+    const definitions = containerDefinitions(config, { connectorJarsDir: '/c', functionsJarDir: '/f', flinkStateDir: '/s', images, taskManagers: 1 });
+    const env = (hostname: string) => definitions.find((d) => d.hostname === hostname)!.env;
+    expect(compose.services.kafka!.environment).toEqual(env('kafka'));
+    expect(compose.services.cassandra!.environment).toMatchObject(env('cassandra'));
+    const lines = (text: string | undefined) => new Set((text ?? '').trim().split('\n').map((l) => l.trim()));
+    for (const name of ['jobmanager', 'taskmanager', 'sql-gateway']) {
+      expect(lines(compose.services[name]!.environment?.FLINK_PROPERTIES)).toEqual(lines(env(name).FLINK_PROPERTIES));
+      expect(compose.services[name]!.environment?.ENABLE_BUILT_IN_PLUGINS).toBe(env(name).ENABLE_BUILT_IN_PLUGINS);
+    }
   });
 
   it('publishes the same default ports, on loopback only', () => {
