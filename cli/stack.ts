@@ -85,7 +85,11 @@ export function registerStackCommands(program: Command): void {
         if (apps.length > 0) process.stdout.write(`Stopped ${apps.join(', ')}.\n`);
         await (await createStackProvider(config)).down();
         if (options.purge) await rm(config.stateDir, { recursive: true, force: true });
-        process.stdout.write(`The stack is down${options.purge ? ` and ${config.stateDir} is deleted` : ''}.\n`);
+        if (config.stack.provider === 'external') {
+          process.stdout.write(`stack.provider is external: tipstream started none of it and stopped none of it${options.purge ? `; ${config.stateDir} is deleted` : ''}.\n`);
+        } else {
+          process.stdout.write(`The stack is down${options.purge ? ` and ${config.stateDir} is deleted` : ''}.\n`);
+        }
       }),
     );
 
