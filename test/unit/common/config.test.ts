@@ -113,4 +113,30 @@ describe('loadConfig', () => {
     expect(envName('stack.ports.flinkRest')).toBe('TIPSTREAM_STACK_PORTS_FLINK_REST');
     expect(envName('cacheDir')).toBe('TIPSTREAM_CACHE_DIR');
   });
+
+  it('addresses the job and the udf-service as containers see them when the stack runs in containers', () => {
+    const local = loadConfig({ env: baseEnv, cwd: tempDir() });
+    expect(local.job.kafkaBootstrapServers).toBe('127.0.0.1:9092');
+    expect(local.job.udfLookupUrl).toBe('http://127.0.0.1:8090/lookup');
+    expect(local.udf.bindAddress).toBe('127.0.0.1');
+    const inContainers = loadConfig({ env: { ...baseEnv, TIPSTREAM_STACK_PROVIDER: 'testcontainers' }, cwd: tempDir() });
+    expect(inContainers.kafka.bootstrapServers).toBe('127.0.0.1:9092');
+    expect(inContainers.job.kafkaBootstrapServers).toBe('kafka:19092');
+    expect(inContainers.job.udfLookupUrl).toBe('http://host.containers.internal:8090/lookup');
+    expect(inContainers.udf.bindAddress).toBe('0.0.0.0');
+    // A Kafka of one's own (or Event Hubs) is the job's Kafka too, containers or not.
+    const ownKafka = loadConfig({ env: { ...baseEnv, TIPSTREAM_STACK_PROVIDER: 'testcontainers', TIPSTREAM_KAFKA_BOOTSTRAP_SERVERS: 'broker.example:9092' }, cwd: tempDir() });
+    expect(ownKafka.job.kafkaBootstrapServers).toBe('broker.example:9092');
+    const chosen = loadConfig({ env: { ...baseEnv, TIPSTREAM_STACK_PROVIDER: 'testcontainers', TIPSTREAM_JOB_KAFKA_BOOTSTRAP_SERVERS: 'kafka-1:19092', TIPSTREAM_UDF_BIND_ADDRESS: '10.89.0.1' }, cwd: tempDir() });
+    expect(chosen.job.kafkaBootstrapServers).toBe('kafka-1:19092');
+    expect(chosen.udf.bindAddress).toBe('10.89.0.1');
+  });
+
+  it('takes the provider from the containers recorded in the state folder, unless one is named', () => {
+    const stateDir = tempDir();
+    expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_STATE_DIR: stateDir }, cwd: tempDir() }).stack.provider).toBe('local');
+    writeFileSync(join(stateDir, 'containers.json'), '{"provider":"testcontainers","containers":[]}\n');
+    expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_STATE_DIR: stateDir }, cwd: tempDir() }).stack.provider).toBe('testcontainers');
+    expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_STATE_DIR: stateDir, TIPSTREAM_STACK_PROVIDER: 'local' }, cwd: tempDir() }).stack.provider).toBe('local');
+  });
 });
