@@ -114,18 +114,34 @@ export class TestcontainersStackProvider implements StackProvider {
     const startedAt = Date.now();
     // Every container at once: each waits for its own log line, and Flink's processes find each
     // other when they come up (a TaskManager retries its registration).
-    await Promise.all(
-      missing.map(async (definition) => {
-        this.progress.step(`starting ${definition.hostname} (${definition.image})`);
-        const recorded = await this.start(definition, state.networkId!, state.hostGateway!);
-        state.containers = [...state.containers.filter((c) => c.hostname !== definition.hostname), recorded];
-        await this.writeState(state);
-        const seconds = (Date.now() - startedAt) / 1000;
-        readySeconds[definition.service] = Math.max(readySeconds[definition.service] ?? 0, seconds);
-        this.progress.step(`${definition.hostname} logged that it is ready after ${seconds.toFixed(1)} s`);
-      }),
-    );
-    await this.waitReady(definitions.filter((d) => d.service === 'flink-taskmanager').length);
+    try {
+      const outcomes = await Promise.allSettled(
+        missing.map(async (definition) => {
+          this.progress.step(`starting ${definition.hostname} (${definition.image})`);
+          const recorded = await this.start(definition, state.networkId!, state.hostGateway!);
+          state.containers = [...state.containers.filter((c) => c.hostname !== definition.hostname), recorded];
+          await this.writeState(state);
+          const seconds = (Date.now() - startedAt) / 1000;
+          readySeconds[definition.service] = Math.max(readySeconds[definition.service] ?? 0, seconds);
+          this.progress.step(`${definition.hostname} logged that it is ready after ${seconds.toFixed(1)} s`);
+        }),
+      );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      await this.waitReady(definitions.filter((d) => d.service === 'flink-taskmanager').length);
+    } catch (err) {
+      // Leave nothing half-started: every container of this stack goes, the failed ones too (by label).
+      await this.down().catch(() => undefined);
+      const all = await runtime.container.list().catch(() => []);
+      const leftovers = all.filter((c) => c.Labels?.[stackLabel] === this.config.stateDir).map((c) => runtime.container.getById(c.Id));
+      await Promise.all(
+        leftovers.map(async (c) => {
+          await runtime.container.stop(c, { timeout: 5 }).catch(() => undefined);
+          await runtime.container.remove(c, { removeVolumes: true }).catch(() => undefined);
+        }),
+      );
+      throw err;
+    }
     readySeconds['sql-gateway'] = (Date.now() - startedAt) / 1000;
     return { endpoints: this.endpoints(), alreadyUp: false, readySeconds, resolveSeconds };
   }
