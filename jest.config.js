@@ -19,7 +19,7 @@ export default {
     },
     {
       displayName: 'integration',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/node-environment.cjs',
       extensionsToTreatAsEsm: ['.ts'],
       transform,
       moduleNameMapper,
@@ -30,7 +30,7 @@ export default {
     {
       // Fault tests kill parts of the shared stack: `npm run test:faults`, which CI runs after `npm test` (see README, Tests).
       displayName: 'faults',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/node-environment.cjs',
       extensionsToTreatAsEsm: ['.ts'],
       transform,
       moduleNameMapper,
@@ -44,7 +44,7 @@ export default {
       // Beside its own tests, the pipeline's correctness and the savepoint upgrade run here as
       // they run on the local stack.
       displayName: 'containers',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/node-environment.cjs',
       extensionsToTreatAsEsm: ['.ts'],
       transform,
       moduleNameMapper,

@@ -137,8 +137,9 @@ export class ResultsTable {
     const allowFiltering = filter.since !== undefined && filter.neighborhood === undefined ? ' ALLOW FILTERING' : '';
     const cql = `SELECT ${COLUMNS.join(', ')} FROM ${this.keyspace}.${TABLE}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${allowFiltering}`;
     const rows: WindowResult[] = [];
-    // Pages of 250 rows stay under 64 KiB: under jest's VM modules, this driver failed to parse
-    // larger result frames (RangeError in FrameReader) that plain Node parses fine.
+    // Pages of 250 rows stay under 64 KiB, a frame loopback hands over in one read. (Under jest,
+    // a frame split over several reads failed to parse: a RangeError from another realm, see
+    // test/support/node-environment.cjs; plain Node parses split frames fine.)
     const stream = this.client.stream(cql, params, { prepare: true, fetchSize: 250 }) as unknown as AsyncIterable<cassandra.types.Row>;
     for await (const row of stream) {
       rows.push(fromRow(row));
