@@ -215,7 +215,8 @@ export function registerStartCommand(program: Command): void {
           say(line);
         };
         try {
-          step(`1/${steps} local stack (Kafka, Flink with its SQL Gateway, Cassandra)`);
+          const stackKind = { local: 'local stack', testcontainers: 'the stack in containers', external: 'the stack at the configured addresses' }[config.stack.provider];
+          step(`1/${steps} ${stackKind} (Kafka, Flink with its SQL Gateway, Cassandra)`);
           const stack = await (await createStackProvider(config, progress, { buildFunctionsJar: (p) => ensureFunctionsJar(config, p) })).up();
           say(stack.alreadyUp ? '    already up' : `    up (artifacts ${stack.resolveSeconds.toFixed(0)} s)`);
 

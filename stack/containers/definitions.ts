@@ -52,6 +52,8 @@ export const FLINK_STATE_DIR = '/tipstream/flink-state';
 export const HOST_FROM_CONTAINERS = IN_CONTAINERS.host;
 
 const FLINK_HOME = '/opt/flink';
+/** The Prometheus reporter's port inside each Flink container. */
+const PROMETHEUS_PORT = 9249;
 
 /** Flink settings in the image's FLINK_PROPERTIES form (one `key: value` per line). */
 function flinkProperties(config: ResolvedConfig, extra: Record<string, string | number> = {}): string {
@@ -64,7 +66,7 @@ function flinkProperties(config: ResolvedConfig, extra: Record<string, string | 
     'jobmanager.memory.process.size': `${config.stack.memory.jobManagerProcessMb}m`,
     'taskmanager.memory.process.size': `${config.stack.memory.taskManagerProcessMb}m`,
     'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
-    'metrics.reporter.prom.port': '9249',
+    'metrics.reporter.prom.port': String(PROMETHEUS_PORT),
     // As the local stack (stack/service-config.ts): a lost TaskManager is noticed in 20 s, not 50.
     'heartbeat.interval': 5000,
     'heartbeat.timeout': 20000,
@@ -140,7 +142,9 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
       image: inputs.images.flink,
       command: ['jobmanager'],
       env: flinkEnv(),
-      ports: [{ container: 8081, host: ports.flinkRest }],
+      // The Prometheus reporter of the JobManager and of each TaskManager on a host port of its
+      // own, from flinkPrometheusFirst up, as the local processes take that range.
+      ports: [{ container: 8081, host: ports.flinkRest }, { container: PROMETHEUS_PORT, host: ports.flinkPrometheusFirst }],
       binds: [connectors, ...flinkState],
       readyLog: /Rest endpoint listening at/,
     },
@@ -150,7 +154,7 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
       image: inputs.images.flink,
       command: ['taskmanager'],
       env: flinkEnv(),
-      ports: [],
+      ports: [{ container: PROMETHEUS_PORT, host: ports.flinkPrometheusFirst + 1 + i }],
       binds: [connectors, ...flinkState],
       readyLog: /Successful registration at resource manager/,
     })),
@@ -160,6 +164,7 @@ export function containerDefinitions(config: ResolvedConfig, inputs: ContainerIn
       image: inputs.images.flink,
       command: [`${FLINK_HOME}/bin/sql-gateway.sh`, 'start-foreground'],
       env: flinkEnv(),
+      // The SQL Gateway starts no metrics reporter: nothing of it to publish but its REST port.
       ports: [{ container: 8083, host: ports.sqlGateway }],
       binds: [connectors, ...flinkState, ...(inputs.functionsJarDir ? [{ source: inputs.functionsJarDir, target: inputs.functionsJarDir }] : [])],
       readyLog: /Rest endpoint listening at/,

@@ -15,7 +15,7 @@ it('removes every container it started when the stack does not get ready', async
   const config = loadConfig({
     overrides: {
       stateDir,
-      stack: { taskManagers: 1, readyTimeoutSeconds: 5, ports: { kafka: 39092, flinkRest: 38081, sqlGateway: 38083, cassandra: 39042 } },
+      stack: { taskManagers: 1, readyTimeoutSeconds: 5, ports: { kafka: 39092, flinkRest: 38081, sqlGateway: 38083, cassandra: 39042, flinkPrometheusFirst: 39249 } },
     },
   });
   const provider = new TestcontainersStackProvider(config, createProgress(false), { buildFunctionsJar: (p) => ensureFunctionsJar(config, p) });

@@ -23,6 +23,7 @@ export const suiteEnvironment = {
   TIPSTREAM_STACK_PORTS_FLINK_REST: '28081',
   TIPSTREAM_STACK_PORTS_SQL_GATEWAY: '28083',
   TIPSTREAM_STACK_PORTS_CASSANDRA: '29042',
+  TIPSTREAM_STACK_PORTS_FLINK_PROMETHEUS_FIRST: '29249',
   TIPSTREAM_UDF_PORT: '28090',
   // The reaper's image cannot be pulled where no registry answers; the teardown removes the containers.
   TESTCONTAINERS_RYUK_DISABLED: 'true',

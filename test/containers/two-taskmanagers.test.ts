@@ -33,6 +33,15 @@ it('runs one job on both TaskManager containers, and its windows are exact', asy
   expect(overview.taskmanagers).toHaveLength(2);
   const slots = overview.taskmanagers.reduce((n, tm) => n + tm.slotsNumber, 0);
   expect(slots).toBe(4);
+  // The Prometheus reporters of the JobManager and both TaskManagers, each on its own host port
+  // from flinkPrometheusFirst up (the SQL Gateway runs none).
+  const first = base.stack.ports.flinkPrometheusFirst;
+  for (const port of [first, first + 1, first + 2]) {
+    const { data: text } = await axios.get<string>(`http://${base.host}:${port}/metrics`, { responseType: 'text' });
+    expect({ port, flink: /^flink_/m.test(text) }).toEqual({ port, flink: true });
+  }
+  const taskManagerScrapes = await Promise.all([first + 1, first + 2].map((port) => axios.get<string>(`http://${base.host}:${port}/metrics`, { responseType: 'text' }).then((r) => r.data)));
+  expect(taskManagerScrapes.every((text) => /^flink_taskmanager_/m.test(text))).toBe(true);
 
   await ensureTopics(base, Object.values(topics));
   const transport = new KafkaTransport({ bootstrapServers: base.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic });

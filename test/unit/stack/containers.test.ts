@@ -28,7 +28,8 @@ describe('container definitions', () => {
   it('publish the configured host ports, and advertise Kafka on the published one', () => {
     expect(byService.kafka!.ports).toEqual([{ container: 9092, host: 19092 }]);
     expect(byService.kafka!.env.KAFKA_ADVERTISED_LISTENERS).toContain('PLAINTEXT://127.0.0.1:19092');
-    expect(byService['flink-jobmanager']!.ports).toEqual([{ container: 8081, host: 18081 }]);
+    expect(byService['flink-jobmanager']!.ports).toEqual([{ container: 8081, host: 18081 }, { container: 9249, host: 9249 }]);
+    expect(byService['flink-taskmanager']!.ports).toEqual([{ container: 9249, host: 9250 }]);
     expect(byService['sql-gateway']!.ports).toEqual([{ container: 8083, host: 8083 }]);
     expect(byService.cassandra!.ports).toEqual([{ container: 9042, host: 9042 }]);
   });
