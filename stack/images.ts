@@ -4,16 +4,17 @@
 // (stack/artifacts.ts). Nothing comes from a registry. Each image carries the hash of its inputs
 // as a label: an image whose inputs did not change is not rebuilt, and the base's root file
 // system is kept in the cache, so an engine that lost its images re-imports it in seconds.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot, type ResolvedConfig } from '../common/config.js';
-import { InfrastructureError, UserError } from '../common/errors.js';
+import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
 import { connectorJarPrefixes, resolveArtifacts } from './artifacts.js';
+import { runToCompletion } from './java.js';
 import { cassandraImageTemplate, cassandraJvmOptionsText, flinkImageBaseConfig, kafkaImageLog4j } from './containers/image-files.js';
 import { cassandraLogbackText, distributionJavaOptions, flinkLog4jAddition } from './service-config.js';
 import { localImages } from './versions.js';
@@ -132,7 +133,7 @@ export async function buildLocalImages(config: ResolvedConfig, progress: Progres
       continue;
     }
     progress.step(`building ${tag} with ${engine}`);
-    await run(engine, ['build', '--build-arg', `BASE=${localImages.base}`, '--label', `tipstream.inputs=${hash}`, '-t', tag, '-f', join(context, 'Containerfile'), context], `building ${tag}`);
+    await runToCompletion(engine, ['build', '--build-arg', `BASE=${localImages.base}`, '--label', `tipstream.inputs=${hash}`, '-t', tag, '-f', join(context, 'Containerfile'), context], `building ${tag}`);
     await rm(context, { recursive: true, force: true });
     results.push({ name, tag, outcome: 'built', seconds: (Date.now() - started) / 1000 });
   }
@@ -152,11 +153,11 @@ async function ensureBase(engine: string, work: string, hash: string, progress: 
     if (!mmdebstrap) throw new UserError('TIPSTREAM_NOT_FOUND', 'the base image is made with mmdebstrap, which is not installed (on Debian: apt-get install mmdebstrap)');
     progress.step(`making the base file system (Debian ${baseRecipe.suite}, ${baseRecipe.packages.join(', ')}) with mmdebstrap; about a minute`);
     const partial = rootfs.replace(/\.tar$/, '.partial.tar');
-    await run(mmdebstrap, [`--variant=${baseRecipe.variant}`, `--include=${baseRecipe.packages.join(',')}`, '--aptopt=Acquire::Retries "3"', baseRecipe.suite, partial, mirror], 'mmdebstrap');
+    await runToCompletion(mmdebstrap, [`--variant=${baseRecipe.variant}`, `--include=${baseRecipe.packages.join(',')}`, '--aptopt=Acquire::Retries "3"', baseRecipe.suite, partial, mirror], 'mmdebstrap');
     await rename(partial, rootfs);
   }
   progress.step(`importing ${tag} from ${rootfs}`);
-  await run(engine, ['import', '--change', `LABEL tipstream.inputs=${hash}`, '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', 'ENV LANG=C.UTF-8', rootfs, tag], `importing ${tag}`);
+  await runToCompletion(engine, ['import', '--change', `LABEL tipstream.inputs=${hash}`, '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', 'ENV LANG=C.UTF-8', rootfs, tag], `importing ${tag}`);
   return { name: 'base', tag, outcome, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -224,20 +225,4 @@ async function linkTree(source: string, target: string, skip: (relative: string)
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Runs a command to the end; a failure carries the last lines of its output. */
-async function run(command: string, args: string[], what: string): Promise<void> {
-  const output: string[] = [];
-  const code = await new Promise<number>((resolveCode, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (c: Buffer) => output.push(c.toString()));
-    child.stderr.on('data', (c: Buffer) => output.push(c.toString()));
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolveCode(exitCode ?? 1));
-  });
-  if (code !== 0) {
-    const tail = output.join('').trim().split('\n').slice(-8).join('\n  ');
-    throw new InfrastructureError('TIPSTREAM_START', `${what} failed (exit ${code}):\n  ${tail}`);
-  }
 }
