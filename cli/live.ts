@@ -15,7 +15,7 @@ import { createProgress, type Progress, type ProgressBar } from '../common/progr
 import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type WindowResult } from '../clients/index.js';
 import { pollUntil } from '../common/retry.js';
 import { AcknowledgedTransport, defaultInputs, Heartbeat, KafkaTransport, replay, SendFrontier, type GeneratorSummary } from '../generator/index.js';
-import { collectJobMetrics, deployJob, latestCheckpoint, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
+import { collectJobMetrics, deployJob, latestCheckpoint, readDeployment, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
 
 const log = childLogger('live');
 
@@ -164,6 +164,20 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     throw err;
   });
   let jobId = deployment.jobId;
+  let deployedAt = deployment.deployedAt;
+  // A rescale (`tipstream rescale`, orchestrator/rescale.ts) or an upgrade from elsewhere stops
+  // this run's job with a savepoint and records the job it starts from it: this run follows that
+  // job, and recovers it at its own parallelism.
+  let runningConfig = jobConfig;
+  const adoptRedeployed = async (): Promise<boolean> => {
+    const recorded = await readDeployment(jobConfig).catch(() => undefined);
+    if (!recorded || recorded.jobName !== name || recorded.jobId === jobId || Date.parse(recorded.deployedAt) <= Date.parse(deployedAt)) return false;
+    log.info({ from: jobId, to: recorded.jobId, parallelism: recorded.job?.parallelism }, 'the live job was redeployed from a savepoint (a rescale or an upgrade); following the new job');
+    jobId = recorded.jobId;
+    deployedAt = recorded.deployedAt;
+    if (recorded.job) runningConfig = { ...jobConfig, job: { ...jobConfig.job, parallelism: recorded.job.parallelism } };
+    return true;
+  };
   let recoveries = 0;
   let recovering = false;
   // A job the cluster lost, or that failed for good, is started again from its latest completed
@@ -174,7 +188,9 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     try {
       const checkpoint = await latestCheckpoint(flink, jobId);
       log.warn({ jobId, reason, checkpoint }, 'the live job is gone; resuming it from its latest checkpoint');
-      jobId = (await deployJob(jobConfig, { bounded: false, jobName: name, clock: liveClock, savepoint: checkpoint }, createProgress(false))).jobId;
+      const recovered = await deployJob(runningConfig, { bounded: false, jobName: name, clock: liveClock, savepoint: checkpoint }, createProgress(false));
+      jobId = recovered.jobId;
+      deployedAt = recovered.deployedAt;
       recoveries += 1;
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'resuming the live job failed; trying again');
@@ -271,6 +287,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
       (m) => {
         metrics = m;
         if (m.state === 'FAILED') void recover('the job failed');
+        else if (m.state === 'FINISHED' || m.state === 'CANCELED') void adoptRedeployed();
       },
       (err: unknown) => {
         log.debug({ err }, 'metrics unavailable');
@@ -320,6 +337,10 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   await heartbeat.stop();
   // A recovery under way finishes first (it deploys the job the savepoint is taken of).
   await pollUntil('the live job\'s recovery', async () => !recovering || undefined, { timeoutMs: 300_000, intervalMs: 250, onTimeout: 'return' });
+  // Stopped by a rescale under way: the job it starts is the one to stop.
+  if ((await flink.job(jobId).catch(() => undefined))?.state === 'FINISHED') {
+    await pollUntil('the rescaled live job', async () => (await adoptRedeployed()) || undefined, { timeoutMs: 300_000, intervalMs: 500, onTimeout: 'return' });
+  }
   let savepoint: string;
   try {
     savepoint = await stopWithSavepointWhenRunning(flink, jobId);

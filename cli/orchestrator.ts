@@ -4,11 +4,11 @@ import { Registry } from 'prom-client';
 import { FlinkRestClient } from '../clients/index.js';
 import { PortInUseError, UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
-import { collectJobMetrics, deployJob, jobMetricsGauges, readDeployment, resumeJob, serveMetrics, upgradeJob } from '../orchestrator/index.js';
+import { collectJobMetrics, deployJob, jobMetricsGauges, readDeployment, rescaleJob, resumeJob, serveMetrics, upgradeJob } from '../orchestrator/index.js';
 import { action, configFor, untilStopped, withConfigFlags } from './flags.js';
 
 export function registerOrchestratorCommands(program: Command): void {
-  withConfigFlags(program.command('deploy'), ['job.windowSize', 'job.rideWatermarkDelay', 'job.fareWatermarkDelay', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'job.parallelism', 'job.checkpointInterval', 'job.consumerGroup', 'job.startupMode', 'job.udfLookupUrl', 'flink.sqlGatewayUrl', 'flink.restUrl', 'kafka.bootstrapServers'])
+  withConfigFlags(program.command('deploy'), ['job.windowSize', 'job.rideWatermarkDelay', 'job.fareWatermarkDelay', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'job.parallelism', 'job.maxParallelism', 'job.checkpointInterval', 'job.consumerGroup', 'job.startupMode', 'job.udfLookupUrl', 'flink.sqlGatewayUrl', 'flink.restUrl', 'kafka.bootstrapServers'])
     .description('submit the Flink SQL job through the SQL Gateway, wait until it runs, record it')
     .option('--bounded', 'stop at the latest offsets: a finite replay finishes and flushes every window')
     .option('--savepoint <path>', 'restore the job state from this savepoint')
@@ -113,6 +113,26 @@ export function registerOrchestratorCommands(program: Command): void {
         const result = await upgradeJob(config, options.savepointDir ? { savepointDir: options.savepointDir } : {}, createProgress());
         process.stdout.write(
           `Job ${result.previous.jobId} stopped with savepoint ${result.savepoint}; job ${result.deployment.jobId} runs from it.\n` +
+            `  Flink UI  ${config.flink.restUrl}/#/job/running/${result.deployment.jobId}/overview\n`,
+        );
+      }),
+    );
+
+  withConfigFlags(program.command('rescale'), ['flink.sqlGatewayUrl', 'flink.restUrl'])
+    .description('stop the running job with a savepoint and start it again from it at another parallelism, same SQL and settings; the change is kept in the deployment record (a live run follows the new job)')
+    .requiredOption('--parallelism <n>', 'the new parallelism: 1 up to the free slots plus the job\'s own, at most its max parallelism')
+    .option('--savepoint-dir <dir>', 'where the savepoint goes (default: the cluster setting)')
+    .option('--timeout <seconds>', 'how long to wait for every task to run at the new parallelism', '120')
+    .action(
+      action(async (options: { parallelism: string; savepointDir?: string; timeout: string }, command: Command) => {
+        const parallelism = Number(options.parallelism);
+        if (!Number.isInteger(parallelism) || parallelism < 1) throw new UserError('TIPSTREAM_USAGE', `--parallelism must be a whole number, 1 or more, got '${options.parallelism}'`);
+        const timeoutSeconds = Number(options.timeout);
+        if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UserError('TIPSTREAM_USAGE', `--timeout must be a number of seconds, got '${options.timeout}'`);
+        const config = configFor(command);
+        const result = await rescaleJob(config, { parallelism, timeoutMs: timeoutSeconds * 1000, ...(options.savepointDir ? { savepointDir: options.savepointDir } : {}) }, createProgress());
+        process.stdout.write(
+          `Job ${result.previous.jobId} (parallelism ${result.previous.job?.parallelism}) stopped with savepoint ${result.savepoint}; job ${result.deployment.jobId} runs from it at parallelism ${parallelism}.\n` +
             `  Flink UI  ${config.flink.restUrl}/#/job/running/${result.deployment.jobId}/overview\n`,
         );
       }),

@@ -2,8 +2,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ResolvedConfig } from '../common/config.js';
+import { taskManagersFromEnvironment, type ResolvedConfig } from '../common/config.js';
 import { UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
 import { ensureFunctionsJar } from '../orchestrator/index.js';
@@ -14,6 +15,7 @@ const stackSettings: ConfigPath[] = [
   'stack.provider',
   'stack.images',
   'stack.taskManagers',
+  'stack.taskSlots',
   'cacheDir',
   'stateDir',
   'stack.ports.kafka',
@@ -37,7 +39,9 @@ export function registerStackCommands(program: Command): void {
         const config = configFor(command);
         // The CLI exits once the stack is up; testcontainers' reaper would remove the containers then.
         if (config.stack.provider === 'testcontainers') process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-        const provider = await createStackProvider(config, createProgress(), { buildFunctionsJar: (progress) => ensureFunctionsJar(config, progress) });
+        // Asked for, the TaskManagers are exactly that many; otherwise the ones running are kept.
+        const exactTaskManagers = command.opts().taskmanagers !== undefined || taskManagersFromEnvironment();
+        const provider = await createStackProvider(config, createProgress(), { buildFunctionsJar: (progress) => ensureFunctionsJar(config, progress), exactTaskManagers });
         const result = await provider.up();
         if (result.alreadyUp) {
           process.stdout.write('The stack is already up; nothing changed.\n');
@@ -117,7 +121,7 @@ export function registerStackCommands(program: Command): void {
         if (options.json) {
           process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
         } else {
-          const rows = statuses.map((s) => [s.service, s.state ?? (s.answers ? 'up' : 'down'), s.address, s.pid ? String(s.pid) : '-', s.answers ? 'yes' : 'no', s.detail ?? '']);
+          const rows = statuses.map((s) => [s.instance ?? s.service, s.state ?? (s.answers ? 'up' : 'down'), s.address, s.pid ? String(s.pid) : '-', s.answers ? 'yes' : 'no', s.detail ?? '']);
           process.stdout.write(table(['service', 'state', 'address', 'pid', 'answers', 'detail'], rows));
         }
         if (statuses.some((s) => s.pid !== undefined && !s.answers)) process.exitCode = 1;
@@ -125,19 +129,20 @@ export function registerStackCommands(program: Command): void {
     );
 
   withStackOptions(stack.command('logs'))
-    .description(`print where a service's log is, and its last lines (${serviceNames.join(', ')})`)
+    .description(`print where a service's log is, and its last lines (${serviceNames.join(', ')}; flink-taskmanager-2 and on for the further TaskManagers)`)
     .argument('<service>', 'the service')
     .option('-n, --lines <count>', 'how many lines to show', '50')
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .action(
       action(async (service: string, options: { lines: string; follow?: boolean }, command: Command) => {
-        if (!serviceNames.includes(service as ServiceName)) {
-          throw new UserError('TIPSTREAM_USAGE', `unknown service '${service}'; choose one of ${serviceNames.join(', ')}`);
+        const instance = /^flink-taskmanager-(\d+)$/.exec(service)?.[1];
+        if (!serviceNames.includes(service as ServiceName) && !(instance && Number(instance) >= 2)) {
+          throw new UserError('TIPSTREAM_USAGE', `unknown service '${service}'; choose one of ${serviceNames.join(', ')} (or flink-taskmanager-2 and on, for the further TaskManagers)`);
         }
         const lines = Number(options.lines);
         if (!Number.isInteger(lines) || lines < 0) throw new UserError('TIPSTREAM_USAGE', `--lines must be a whole number, got '${options.lines}'`);
         const config = configFor(command);
-        const file = await new LocalStackProvider(config, createProgress(false)).logFile(service as ServiceName);
+        const file = (await new LocalStackProvider(config, createProgress(false)).logFile(service)) ?? join(config.stateDir, 'logs', `${service}.log`);
         process.stderr.write(`${service} log: ${file}\n`);
         if (!existsSync(file)) throw new UserError('TIPSTREAM_NOT_FOUND', `no log yet at ${file}: has ${service} been started with \`tipstream stack up\`?`);
         if (options.follow) {

@@ -122,6 +122,40 @@ export class FlinkRestClient {
     return Object.fromEntries(entries.map((e) => [e.key, e.value]));
   }
 
+  /** Task slots of the TaskManagers the JobManager knows: all, and free. */
+  async slots(): Promise<{ total: number; free: number; taskManagers: number }> {
+    const overview = await this.get<{ 'slots-total': number; 'slots-available': number; taskmanagers: number }>('/overview', 'reading the cluster overview');
+    return { total: overview['slots-total'], free: overview['slots-available'], taskManagers: overview.taskmanagers };
+  }
+
+  /**
+   * Waits until every vertex of the job runs (or has finished): a job is RUNNING as soon as it is
+   * scheduled, while its tasks may still wait for slots.
+   */
+  async waitForTasksRunning(jobId: string, timeoutMs: number): Promise<JobDetails> {
+    let last: JobDetails | undefined;
+    try {
+      return await pollUntil(
+        `the tasks of job ${jobId}`,
+        async () => {
+          last = await this.job(jobId);
+          if (terminalStates.includes(last.state) && last.state !== 'FINISHED') {
+            const cause = await this.rootException(jobId).catch(() => undefined);
+            throw new InfrastructureError('TIPSTREAM_START', `job ${jobId} ended ${last.state}${cause ? `: ${cause}` : ''}`);
+          }
+          return last.vertices.length > 0 && last.vertices.every((v) => v.status === 'RUNNING' || v.status === 'FINISHED') ? last : undefined;
+        },
+        { timeoutMs, intervalMs: 500, clock: this.clock, giveUp: () => true },
+      );
+    } catch (err) {
+      if (err instanceof InfrastructureError && err.code === 'TIPSTREAM_TIMEOUT') {
+        const waiting = last?.vertices.filter((v) => v.status !== 'RUNNING' && v.status !== 'FINISHED').map((v) => `${v.name.slice(0, 60)} ${v.status}`) ?? [];
+        throw new InfrastructureError('TIPSTREAM_TIMEOUT', `job ${jobId}'s tasks are not all running after ${timeoutMs / 1000} s (${waiting.slice(0, 3).join('; ')}): too few free slots?`);
+      }
+      throw err;
+    }
+  }
+
   async cancel(jobId: string): Promise<void> {
     await this.request(() => this.http.patch(`/jobs/${jobId}?mode=cancel`), `cancelling job ${jobId}`);
   }

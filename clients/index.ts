@@ -2,6 +2,7 @@
 // SQL, topics), Flink's REST API, the Flink SQL Gateway, and the Cassandra results table.
 export {
   ensureTopics,
+  topicPartitions,
   kafkaConnection,
   kafkaEndpoint,
   kafkaSqlOptions,

@@ -107,6 +107,22 @@ export async function ensureTopics(config: ResolvedConfig, topics: string[]): Pr
   }
 }
 
+/** How many partitions each topic has (topics that do not exist are left out). */
+export async function topicPartitions(config: ResolvedConfig, topics: string[]): Promise<Record<string, number>> {
+  const admin = new Admin({ clientId: 'tipstream-deploy', ...kafkaConnection(kafkaEndpoint(config)) });
+  try {
+    const metadata = await admin.metadata({ topics });
+    return Object.fromEntries(topics.flatMap((t) => {
+      const topic = metadata.topics.get(t);
+      return topic ? [[t, topic.partitionsCount]] : [];
+    }));
+  } catch (cause) {
+    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `reading the partitions of ${topics.join(', ')} on Kafka at ${config.kafka.bootstrapServers} failed`, { cause, retriable: true });
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
 /** Deletes the topics that exist and creates them again, empty (a local broker only). */
 export async function recreateTopics(config: ResolvedConfig, topics: string[], clock?: Clock): Promise<void> {
   const admin = new Admin({ clientId: 'tipstream-start', ...kafkaConnection(kafkaEndpoint(config)) });

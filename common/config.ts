@@ -50,7 +50,7 @@ export const configSchema = z.strictObject({
     provider: z.enum(['local', 'testcontainers', 'external']),
     /** testcontainers: the official images, tipstream's own (`stack images`), or auto (its own where the engine has them). */
     images: z.enum(['auto', 'official', 'local']),
-    /** testcontainers: TaskManager containers, each with taskSlots slots (the local provider runs one). */
+    /** TaskManagers, each with taskSlots slots: local processes, or containers with testcontainers. */
     taskManagers: z.coerce.number().int().min(1).max(8),
     /** `stack images`: the engine's command line; default podman if on PATH, else docker. */
     containerEngine: z.enum(['podman', 'docker']).optional(),
@@ -148,6 +148,11 @@ export const configSchema = z.strictObject({
     consumerGroup: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-"'),
     startupMode: z.enum(['earliest-offset', 'latest-offset', 'group-offsets']),
     parallelism: z.coerce.number().int().min(1).max(256),
+    /**
+     * Flink's key groups: the most the job can ever be rescaled to. A savepoint restores only into
+     * a job with the same value, so it is set, not left to Flink's guess from the parallelism.
+     */
+    maxParallelism: z.coerce.number().int().min(1).max(32768),
     checkpointInterval: duration,
     /** The udf-service lookup endpoint Flink calls; default follows udf.port. */
     udfLookupUrl: z.url().optional(),
@@ -251,6 +256,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       consumerGroup: 'tipstream',
       startupMode: 'earliest-offset',
       parallelism: 2,
+      maxParallelism: 128,
       checkpointInterval: '10 s',
       udfRequestTimeoutSeconds: 10,
     },
@@ -485,4 +491,9 @@ function sourceOfParent(sources: Map<string, string>, path: string): string | un
 
 function isPlain(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether the environment asks for a number of TaskManagers (TIPSTREAM_STACK_TASK_MANAGERS), as `--taskmanagers` does. */
+export function taskManagersFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.TIPSTREAM_STACK_TASK_MANAGERS !== undefined;
 }

@@ -9,9 +9,9 @@ import { parseDurationMs } from '../common/duration.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
-import { ensureTopics, FlinkRestClient, SqlGatewayClient, SqlStatementError } from '../clients/index.js';
+import { ensureTopics, FlinkRestClient, SqlGatewayClient, SqlStatementError, topicPartitions } from '../clients/index.js';
 import { ensureFunctionsJar } from './functions-jar.js';
-import { jobValues, sessionProperties, type JobOptions } from './job-values.js';
+import { jobValues, sessionProperties, type JobOptions, type LiveClock } from './job-values.js';
 import { renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
 
 const log = childLogger('deploy');
@@ -25,6 +25,12 @@ export interface Deployment {
   bounded: boolean;
   topics: { rideTopic: string; fareTopic: string; deadLetterTopic: string; statsTopic: string };
   restoredFrom?: string;
+  /** Its operators carry uids from the plan (job-values.ts, sessionProperties); absent in records of older jobs. */
+  operatorUids?: boolean;
+  /** Live mode's clock, which a redeploy of the same job (rescale, upgrade) must keep. */
+  clock?: LiveClock;
+  /** Rescales of this job, oldest first: each a stop with a savepoint and a start from it at another parallelism. */
+  rescales?: Array<{ at: string; from: number; to: number; savepoint: string; previousJobId: string }>;
   /** The job settings it ran with, and a copy of its SQL templates: what `upgrade` rolls back to. */
   job?: ResolvedConfig['job'];
   sqlCopy?: string;
@@ -40,6 +46,10 @@ export interface DeployOptions extends JobOptions {
   sqlDir?: string;
   /** Functions from another copy of flink-udf/ (bench:pipeline's before, with that version's sql/). */
   functionsSourceDir?: string;
+  /** Off to restore a job recorded without operator uids (SessionOptions). */
+  operatorUids?: boolean;
+  /** Kept in the record (a rescale carries them over). */
+  rescales?: Deployment['rescales'];
 }
 
 export function deploymentFile(config: ResolvedConfig): string {
@@ -68,6 +78,13 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
   };
   const jobName = options.jobName ?? 'tipstream';
   const sqlDir = options.sqlDir ?? defaultSqlDir;
+  if (config.job.parallelism > config.job.maxParallelism) {
+    throw new UserError('TIPSTREAM_USAGE', `job.parallelism ${config.job.parallelism} is above job.maxParallelism ${config.job.maxParallelism}: Flink cannot run more subtasks than key groups`);
+  }
+  const created = await ensureTopics(config, Object.values(topics));
+  if (created.length > 0) progress.step(`created topics ${created.join(', ')} (${config.kafka.partitions} partitions)`);
+  config = await withEmptySubtasksIdle(config, options, topics, progress);
+
   const statements = await renderJob(jobValues(config, { ...options, topics }, await ensureFunctionsJar(config, progress, options.functionsSourceDir)), sqlDir);
   const idleMs = parseDurationMs(config.job.idleTimeout, 'job.idleTimeout');
   if (!options.bounded && idleMs < MIN_SAFE_IDLE_MS) {
@@ -76,10 +93,8 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
     log.warn({ idleTimeout: config.job.idleTimeout }, `job.idleTimeout ${config.job.idleTimeout} is short: a source that takes longer to start (or stalls) is treated as idle, the other stream's watermark runs ahead and the join drops its trips; ${MIN_SAFE_IDLE_MS / 1000} s or more is safer`);
   }
 
-  const created = await ensureTopics(config, Object.values(topics));
-  if (created.length > 0) progress.step(`created topics ${created.join(', ')} (${config.kafka.partitions} partitions)`);
-
-  const properties = sessionProperties(config, jobName);
+  const operatorUids = options.operatorUids !== false;
+  const properties = sessionProperties(config, jobName, { operatorUids });
   if (options.savepoint) properties['execution.state-recovery.path'] = options.savepoint;
   const gateway = new SqlGatewayClient(config.flink.sqlGatewayUrl);
   const session = await gateway.openSession({ sessionName: jobName, properties });
@@ -108,11 +123,43 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
     bounded: options.bounded,
     topics,
     ...(options.savepoint ? { restoredFrom: options.savepoint } : {}),
+    operatorUids,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.rescales?.length ? { rescales: options.rescales } : {}),
     job: config.job,
     sqlCopy: await keepSqlCopy(config, jobId, sqlDir),
   };
   await writeDeployment(config, deployment);
   return deployment;
+}
+
+/** The longest an unbounded job's source subtask with no partition may wait before it counts as idle. */
+export const EMPTY_SUBTASK_IDLE_MAX = '30 s';
+
+/**
+ * With more subtasks than a topic has partitions, Kafka's source gives some subtasks no partition.
+ * Bounded, they finish at once and hold nothing back. Unbounded, such a subtask never sends a
+ * watermark and holds back every window until it counts as idle (FLINK-25818): after the idle
+ * timeout. So the idle timeout is kept short there, and the deployer is told. (The sources cannot
+ * simply run with fewer subtasks, `scan.parallelism`: the parse must stay chained to its source,
+ * flink-udf/ EventTimeGuard.java.)
+ */
+async function withEmptySubtasksIdle(config: ResolvedConfig, options: DeployOptions, topics: Deployment['topics'], progress: Progress): Promise<ResolvedConfig> {
+  if (options.bounded) return config;
+  const partitions = await topicPartitions(config, [topics.rideTopic, topics.fareTopic]).catch((err: unknown) => {
+    log.warn({ err: (err as Error).message }, 'the topics\' partition counts are unknown; source subtasks past them would wait for the idle timeout');
+    return {} as Record<string, number>;
+  });
+  const fewest = Math.min(...Object.values(partitions));
+  if (!Number.isFinite(fewest) || config.job.parallelism <= fewest) return config;
+  const idleMs = parseDurationMs(config.job.idleTimeout, 'job.idleTimeout');
+  const capMs = parseDurationMs(EMPTY_SUBTASK_IDLE_MAX, 'idle timeout');
+  const idleTimeout = idleMs > capMs ? EMPTY_SUBTASK_IDLE_MAX : config.job.idleTimeout;
+  progress.step(
+    `parallelism ${config.job.parallelism} is above the ${fewest} partitions of the smaller topic: ${config.job.parallelism - fewest} source subtask(s) read nothing and count as idle after ${idleTimeout}, until then windows wait` +
+      (idleTimeout !== config.job.idleTimeout ? ` (idle timeout ${config.job.idleTimeout} shortened to ${idleTimeout})` : ''),
+  );
+  return idleTimeout === config.job.idleTimeout ? config : { ...config, job: { ...config.job, idleTimeout } };
 }
 
 /** Copies the templates a job was deployed from next to its record. */

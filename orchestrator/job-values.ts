@@ -81,11 +81,22 @@ export function jobValues(config: ResolvedConfig, options: JobOptions, functions
   };
 }
 
+export interface SessionOptions {
+  /**
+   * Every operator gets its uid from the plan (table.exec.uid.generation ALWAYS), so that its state
+   * is found again whatever the parallelism and chaining. Off only to restore a job deployed
+   * before tipstream set them (its operators are known by Flink's hashes of the graph).
+   */
+  operatorUids?: boolean;
+}
+
 /** SQL Gateway session properties for the job. */
-export function sessionProperties(config: ResolvedConfig, jobName: string): Record<string, string> {
+export function sessionProperties(config: ResolvedConfig, jobName: string, options: SessionOptions = {}): Record<string, string> {
   return {
     'pipeline.name': jobName,
     'parallelism.default': String(config.job.parallelism),
+    'pipeline.max-parallelism': String(config.job.maxParallelism),
+    ...(options.operatorUids === false ? {} : { 'table.exec.uid.generation': 'ALWAYS' }),
     'execution.checkpointing.interval': flinkDuration(config.job.checkpointInterval, 'job.checkpointInterval'),
     'execution.checkpointing.mode': 'EXACTLY_ONCE',
     'state.backend.type': 'hashmap',

@@ -48,7 +48,16 @@ export async function resumeJob(config: ResolvedConfig, progress: Progress): Pro
   progress.step(`resuming job ${previous.jobId} (${state ?? 'unknown to Flink'}) from ${checkpoint}`);
   const deployment = await deployJob(
     { ...config, job: { ...config.job, ...previous.job } },
-    { bounded: previous.bounded, topics: previous.topics, jobName: previous.jobName, savepoint: checkpoint, sqlDir: previous.sqlCopy },
+    {
+      bounded: previous.bounded,
+      topics: previous.topics,
+      jobName: previous.jobName,
+      savepoint: checkpoint,
+      sqlDir: previous.sqlCopy,
+      operatorUids: previous.operatorUids ?? false,
+      ...(previous.clock ? { clock: previous.clock } : {}),
+      ...(previous.rescales ? { rescales: previous.rescales } : {}),
+    },
     progress,
   );
   return { ...deployment, resumedFrom: checkpoint };

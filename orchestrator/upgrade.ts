@@ -35,12 +35,21 @@ export async function upgradeJob(config: ResolvedConfig, options: UpgradeOptions
   if (state !== 'RUNNING') throw new UserError('TIPSTREAM_USAGE', `job ${previous.jobId} is ${state}, not RUNNING: deploy it again instead of upgrading`);
 
   // Render the new job before touching the old one, so a template or setting error stops here.
-  await renderJob(jobValues(config, { bounded: previous.bounded, topics: previous.topics }, await functionsJarPath(config)), ...(options.sqlDir ? [options.sqlDir] : []));
+  await renderJob(jobValues(config, { bounded: previous.bounded, topics: previous.topics, ...(previous.clock ? { clock: previous.clock } : {}) }, await functionsJarPath(config)), ...(options.sqlDir ? [options.sqlDir] : []));
 
   progress.step(`stopping job ${previous.jobId} with a savepoint`);
   const savepoint = await flink.stopWithSavepoint(previous.jobId, options.savepointDir);
   progress.step(`savepoint at ${savepoint}; starting the new job from it`);
-  const common = { bounded: previous.bounded, topics: previous.topics, jobName: previous.jobName, savepoint };
+  // The operators keep the identity they have: a job recorded without uids is known by Flink's
+  // hashes of its graph, and its state is found only by the same (a fresh deploy gives it uids).
+  const common = {
+    bounded: previous.bounded,
+    topics: previous.topics,
+    jobName: previous.jobName,
+    savepoint,
+    operatorUids: previous.operatorUids ?? false,
+    ...(previous.clock ? { clock: previous.clock } : {}),
+  };
   try {
     const deployment = await deployJob(config, { ...common, ...(options.sqlDir ? { sqlDir: options.sqlDir } : {}) }, progress);
     return { previous, savepoint, deployment };

@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { childEnvironment, projectRoot, type ResolvedConfig } from '../common/config.js';
-import { InfrastructureError, UserError } from '../common/errors.js';
+import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import type { Progress } from '../common/progress.js';
 import { pollUntil } from '../common/retry.js';
@@ -15,7 +15,7 @@ import { assertPortFree, isRunning, launchDetached, stopProcess, type ProcessIde
 import { localServices, type LocalService } from './services.js';
 import { appAnswers, recordedApps, startApp, type AppName, type RecordedApp } from './apps.js';
 import { DEFAULT_RESTART_POLICY, readSupervisorState, superviseStep, supervisorFile, writeSupervisorState, type RestartPolicy, type SupervisorState } from './supervisor.js';
-import type { ServiceName, ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
+import type { ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
 
 const log = childLogger('stack');
 
@@ -27,7 +27,8 @@ interface RecordedService extends ProcessIdentity {
 
 interface StackState {
   provider: 'local';
-  services: Partial<Record<ServiceName, RecordedService>>;
+  /** By the service's own name (services.ts, LocalService.name): `flink-taskmanager-2` for the second TaskManager. */
+  services: Record<string, RecordedService>;
   /** The process that restarts dead services (supervisor.ts). */
   supervisor?: ProcessIdentity & { logFile: string };
 }
@@ -55,34 +56,40 @@ export class LocalStackProvider implements StackProvider {
   }
 
   async up(): Promise<StackUpResult> {
-    if (this.config.stack.taskManagers !== 1) {
-      throw new UserError('TIPSTREAM_USAGE', `the local provider runs one TaskManager (stack.taskManagers is ${this.config.stack.taskManagers}); several run with --provider testcontainers`);
-    }
     const java = await findJava17();
     const resolveStart = Date.now();
     const artifacts = await resolveArtifacts(this.config, this.progress);
     // Built here too, so a fresh clone's first `stack up` (CI) builds and unit-tests it before any deploy.
     await this.options.buildFunctionsJar?.(this.progress);
     const resolveSeconds = (Date.now() - resolveStart) / 1000;
-    const services = localServices({ config: this.config, artifacts, java });
     const state = await this.readState();
+    const config = this.sized(state, this.options.exactTaskManagers === true);
+    const services = localServices({ config, artifacts, java });
     const timeoutMs = this.config.stack.readyTimeoutSeconds * 1000;
 
-    const toStart = services.filter((s) => !isRecordedRunning(state, s.service));
-    if (toStart.length === 0) {
+    const toStart = services.filter((s) => !isRecordedRunning(state, s.name));
+    // TaskManagers past stack.taskManagers: a stack brought up again with fewer stops the rest.
+    const extra = Object.keys(state.services).filter((name) => !services.some((s) => s.name === name));
+    if (toStart.length === 0 && extra.length === 0) {
       // Everything recorded is alive: confirm it answers, change nothing but a missing supervisor.
       await Promise.all(services.map((s) => pollUntil(`${s.service} at ${s.address}`, s.probe, { timeoutMs })));
-      await this.startSupervisor(state);
+      await this.startSupervisor(state, config);
       return { endpoints: this.endpoints(), alreadyUp: true, readySeconds: {}, resolveSeconds };
     }
     // This call starts what is missing; a supervisor must not start the same at the same time.
     await this.stopSupervisor(state);
+    for (const name of extra) {
+      this.progress.step(`stopping ${name} (pid ${state.services[name]!.pid}): stack.taskManagers is ${config.stack.taskManagers}`);
+      await stopProcess(state.services[name]!);
+      delete state.services[name];
+      await this.writeState(state);
+    }
 
-    for (const service of toStart) for (const port of service.ports) await assertPortFree(service.service, this.config.host, port);
+    for (const service of toStart) for (const port of service.ports) await assertPortFree(service.name, this.config.host, port);
     await mkdir(join(this.config.stateDir, 'logs'), { recursive: true });
 
-    const readySeconds: Partial<Record<ServiceName, number>> = {};
-    const started: ServiceName[] = [];
+    const readySeconds: Record<string, number> = {};
+    const started: string[] = [];
     try {
       // Launch everything, then wait for all: the JVMs start in parallel and each readiness
       // probe covers its own dependencies (the TaskManager registers with the JobManager, the
@@ -90,22 +97,22 @@ export class LocalStackProvider implements StackProvider {
       const launched: Array<{ service: LocalService; identity: ProcessIdentity; at: number }> = [];
       for (const service of toStart) {
         await service.prepare();
-        this.progress.step(`starting ${service.service} (${service.address}); log: ${service.logFile}`);
+        this.progress.step(`starting ${service.name} (${service.address}); log: ${service.logFile}`);
         const identity = launchDetached(service.launch());
-        state.services[service.service] = { ...identity, address: service.address, logFile: service.logFile, startedAt: new Date().toISOString() };
-        started.push(service.service);
+        state.services[service.name] = { ...identity, address: service.address, logFile: service.logFile, startedAt: new Date().toISOString() };
+        started.push(service.name);
         await this.writeState(state);
         launched.push({ service, identity, at: Date.now() });
-        log.info({ service: service.service, pid: identity.pid }, 'started');
+        log.info({ service: service.name, pid: identity.pid }, 'started');
       }
       await Promise.all(
         launched.map(async ({ service, identity, at }) => {
-          await pollUntil(`${service.service} at ${service.address} (log: ${service.logFile})`, () => answersAs(service, identity.pid), { timeoutMs, alive: () => isRunning(identity) });
-          readySeconds[service.service] = (Date.now() - at) / 1000;
-          this.progress.step(`${service.service} is ready after ${readySeconds[service.service]!.toFixed(1)} s`);
+          await pollUntil(`${service.name} at ${service.address} (log: ${service.logFile})`, () => answersAs(service, identity.pid), { timeoutMs, alive: () => isRunning(identity) });
+          readySeconds[service.name] = (Date.now() - at) / 1000;
+          this.progress.step(`${service.name} is ready after ${readySeconds[service.name]!.toFixed(1)} s`);
         }),
       );
-      await Promise.all(services.filter((s) => !started.includes(s.service)).map((s) => pollUntil(`${s.service} at ${s.address}`, s.probe, { timeoutMs })));
+      await Promise.all(services.filter((s) => !started.includes(s.name)).map((s) => pollUntil(`${s.name} at ${s.address}`, () => answersAs(s, state.services[s.name]!.pid), { timeoutMs })));
     } catch (err) {
       // Leave nothing half-started behind: stop what this call started, keep the logs.
       for (const name of started.reverse()) {
@@ -116,7 +123,7 @@ export class LocalStackProvider implements StackProvider {
       await this.writeState(state);
       throw err;
     }
-    await this.startSupervisor(state);
+    await this.startSupervisor(state, config);
     return { endpoints: this.endpoints(), alreadyUp: false, readySeconds, resolveSeconds };
   }
 
@@ -125,10 +132,10 @@ export class LocalStackProvider implements StackProvider {
    * configuration from the state folder (flags given to `stack up` included), without secrets:
    * the local stack has none.
    */
-  private async startSupervisor(state: StackState): Promise<void> {
+  private async startSupervisor(state: StackState, config: ResolvedConfig): Promise<void> {
     if (state.supervisor && isRunning(state.supervisor)) return;
     const configFile = join(this.config.stateDir, 'supervisor-config.json');
-    const { kafka, cassandra, ...rest } = this.config;
+    const { kafka, cassandra, ...rest } = config;
     const { connectionString: _secret, ...kafkaWithoutSecret } = kafka;
     const { password: _password, ...cassandraWithoutSecret } = cassandra;
     await writeFile(configFile, `${JSON.stringify({ ...rest, kafka: kafkaWithoutSecret, cassandra: cassandraWithoutSecret }, null, 2)}\n`, { mode: 0o600 });
@@ -166,7 +173,7 @@ export class LocalStackProvider implements StackProvider {
       const state = await this.readState();
       let changed = false;
       for (const service of services) {
-        const name = service.service;
+        const name = service.name;
         const recorded = state.services[name];
         if (!recorded) continue;
         const step = await superviseStep((supervised[name] ??= { state: 'up', restarts: [] }), policy, {
@@ -208,7 +215,7 @@ export class LocalStackProvider implements StackProvider {
       await this.stopSupervisor(state);
     }
     await rm(supervisorFile(this.config), { force: true });
-    const order = (Object.keys(state.services) as ServiceName[]).sort((a, b) => stopRank(a) - stopRank(b));
+    const order = Object.keys(state.services).sort((a, b) => stopRank(a) - stopRank(b));
     for (const name of order) {
       const recorded = state.services[name]!;
       this.progress.step(`stopping ${name} (pid ${recorded.pid})`);
@@ -222,10 +229,10 @@ export class LocalStackProvider implements StackProvider {
   async status(): Promise<ServiceStatus[]> {
     const state = await this.readState();
     const supervised = await readSupervisorState(this.config);
-    const services = this.describeServices();
+    const services = localServices({ config: this.sized(state, false), artifacts: artifactPaths(this.config), java: 'java' });
     return Promise.all(
       services.map(async (service): Promise<ServiceStatus> => {
-        const recorded = state.services[service.service];
+        const recorded = state.services[service.name];
         const running = recorded !== undefined && isRunning(recorded);
         let answers = false;
         let detail: string | undefined;
@@ -242,7 +249,7 @@ export class LocalStackProvider implements StackProvider {
             ? 'recorded process has exited; another process answers at its address'
             : 'recorded process has exited'
           : 'not started by tipstream';
-        const supervision = supervised[service.service];
+        const supervision = supervised[service.name];
         const restarting = supervision?.state === 'restarting';
         const serviceState = answers && running && !restarting ? 'up' : restarting ? 'restarting' : 'down';
         const restarts = supervision?.restarts.length ?? 0;
@@ -254,6 +261,7 @@ export class LocalStackProvider implements StackProvider {
               : undefined;
         return {
           service: service.service,
+          ...(service.name !== service.service ? { instance: service.name } : {}),
           address: service.address,
           ...(running ? { pid: recorded.pid } : {}),
           answers,
@@ -267,14 +275,25 @@ export class LocalStackProvider implements StackProvider {
     );
   }
 
+  /**
+   * The configuration with as many TaskManagers as asked for (`exact`), or as many as run already
+   * if that is more.
+   */
+  private sized(state: StackState, exact: boolean): ResolvedConfig {
+    const recorded = Object.keys(state.services).map((name) => (name === 'flink-taskmanager' ? 1 : Number(/^flink-taskmanager-(\d+)$/.exec(name)?.[1] ?? 0)));
+    const taskManagers = exact ? this.config.stack.taskManagers : Math.max(this.config.stack.taskManagers, ...recorded);
+    return taskManagers === this.config.stack.taskManagers ? this.config : { ...this.config, stack: { ...this.config.stack, taskManagers } };
+  }
+
   /** The services' definitions, for status and logs; needs no Java and no downloads. */
   describeServices(): LocalService[] {
     return localServices({ config: this.config, artifacts: artifactPaths(this.config), java: 'java' });
   }
 
-  async logFile(service: ServiceName): Promise<string> {
+  /** The log of a service by its own name (`flink-taskmanager-2`), or of its first instance by the service's. */
+  async logFile(name: string): Promise<string | undefined> {
     const state = await this.readState();
-    return state.services[service]?.logFile ?? this.describeServices().find((s) => s.service === service)!.logFile;
+    return state.services[name]?.logFile ?? this.describeServices().find((s) => s.name === name)?.logFile;
   }
 
   private async readState(): Promise<StackState> {
@@ -298,12 +317,12 @@ async function answersAs(service: LocalService, pid: number, forStatus = false):
   return (forStatus ? (service.check ?? service.probe) : service.probe)();
 }
 
-function isRecordedRunning(state: StackState, service: ServiceName): boolean {
-  const recorded = state.services[service];
+function isRecordedRunning(state: StackState, name: string): boolean {
+  const recorded = state.services[name];
   return recorded !== undefined && isRunning(recorded);
 }
 
-/** The gateway and TaskManager go first, the JobManager next, the storage services last. */
-function stopRank(service: ServiceName): number {
-  return ['sql-gateway', 'flink-taskmanager', 'flink-jobmanager', 'cassandra', 'kafka'].indexOf(service);
+/** The gateway and TaskManagers go first, the JobManager next, the storage services last. */
+function stopRank(name: string): number {
+  return ['sql-gateway', 'flink-taskmanager', 'flink-jobmanager', 'cassandra', 'kafka'].indexOf(name.replace(/^flink-taskmanager-\d+$/, 'flink-taskmanager'));
 }

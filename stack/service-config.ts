@@ -205,6 +205,10 @@ export function flinkConfigYaml({ host, dir, ports, memory, taskSlots, javaOptio
       host,
       numberOfTaskSlots: taskSlots,
       memory: { process: { size: `${memory.taskManagerProcessMb}m` } },
+      // A job's slots spread evenly over the TaskManagers instead of filling the first: with
+      // several, a lost TaskManager takes only its share of each job, and a job of parallelism 4
+      // on two of them uses both.
+      'load-balance': { mode: 'SLOTS' },
     },
     parallelism: { default: 1 },
     // A JobManager that comes back after a kill has lost its TaskManager, which only notices when

@@ -1,6 +1,7 @@
 // The five local services: what each runs, on which ports, with which environment, and which
 // readiness probe says it is up. The files they read are written by service-config.ts, the probes
 // are in readiness.ts.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childEnvironment, type ResolvedConfig } from '../common/config.js';
 import type { KafkaEndpoint } from '../clients/index.js';
@@ -21,6 +22,11 @@ import type { ServiceName } from './types.js';
 
 export interface LocalService {
   service: ServiceName;
+  /**
+   * Its own name in the state file, logs and `stack status`: the service's, or for the second
+   * TaskManager and on, `flink-taskmanager-2`, `-3`...
+   */
+  name: string;
   /** What `stack status` shows. */
   address: string;
   /** Ports this service will listen on, checked before it starts. */
@@ -53,7 +59,7 @@ export function stateFolder(config: ResolvedConfig, service: string): string {
   return join(config.stateDir, service);
 }
 
-export function logFileOf(config: ResolvedConfig, service: ServiceName): string {
+export function logFileOf(config: ResolvedConfig, service: string): string {
   return join(config.stateDir, 'logs', `${service}.log`);
 }
 
@@ -90,6 +96,7 @@ export function kafkaService({ config, artifacts, java }: ServiceContext, option
   const classpath = `${artifacts.kafkaLibDir}/*`;
   return {
     service: 'kafka',
+    name: 'kafka',
     address: `${host}:${port}`,
     ports: [port, controllerPort],
     logFile,
@@ -130,6 +137,7 @@ export function cassandraService({ config, artifacts, java }: ServiceContext, op
   const { yamlFile, logback } = cassandraFiles(dir);
   return {
     service: 'cassandra',
+    name: 'cassandra',
     address: `${host}:${port}`,
     ports: [port, storagePort],
     logFile,
@@ -182,9 +190,23 @@ export const cassandraJava17Options = [
   '-Dio.netty.allocator.maxOrder=11',
 ];
 
+/** The name of TaskManager `i` (1 up): the first keeps the service's own name, as before there were several. */
+export function taskManagerName(i: number): string {
+  return i === 1 ? 'flink-taskmanager' : `flink-taskmanager-${i}`;
+}
+
+/**
+ * The Prometheus reporter's port of each Flink process, as the containers publish them: the
+ * JobManager on the first, TaskManager i on first + i; the SQL Gateway takes a free one of the rest.
+ */
+export function flinkMetricsPorts(first: number, taskManagers: number): { jobManager: number; taskManager: (i: number) => number; sqlGatewayRange: string } {
+  return { jobManager: first, taskManager: (i) => first + i, sqlGatewayRange: `${first + taskManagers + 1}-${first + 10}` };
+}
+
 function flinkServices({ config, artifacts, java }: ServiceContext): LocalService[] {
   const { host } = config;
   const { flinkRest, flinkRpc, sqlGateway } = config.stack.ports;
+  const { taskManagers, taskSlots } = config.stack;
   const dir = stateFolder(config, 'flink');
   const confDir = join(dir, 'conf');
   const flinkEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
@@ -196,45 +218,70 @@ function flinkServices({ config, artifacts, java }: ServiceContext): LocalServic
       JAVA_RUN: java,
       ...extra,
     });
-  // The three share one conf/: written once, by whichever starts first.
+  // They share one conf/: written once, by whichever starts first.
   let prepared = false;
   const prepare = async () => {
     if (prepared) return;
-    await prepareFlink({ host, dir, ports: config.stack.ports, memory: config.stack.memory, taskSlots: config.stack.taskSlots }, artifacts.flinkHome);
+    await prepareFlink({ host, dir, ports: config.stack.ports, memory: config.stack.memory, taskSlots }, artifacts.flinkHome);
+    for (let i = 1; i <= taskManagers; i += 1) await mkdir(taskManagerTmp(dir, i), { recursive: true });
     prepared = true;
   };
   const bin = (script: string) => join(artifacts.flinkHome, 'bin', script);
   const restUrl = `http://${host}:${flinkRest}`;
   const gatewayUrl = `http://${host}:${sqlGateway}`;
+  const metrics = flinkMetricsPorts(config.stack.ports.flinkPrometheusFirst, taskManagers);
+  // Flink's scripts pass `-D key=value` on to the process as settings over config.yaml.
+  const dynamic = (settings: Record<string, string | number>) => Object.entries(settings).flatMap(([key, value]) => ['-D', `${key}=${value}`]);
+  const taskManager = (i: number): LocalService => {
+    const name = taskManagerName(i);
+    return {
+      service: 'flink-taskmanager',
+      name,
+      address: `${taskSlots} slots`,
+      ports: [],
+      logFile: logFileOf(config, name),
+      prepare,
+      launch: () => ({
+        command: bin('taskmanager.sh'),
+        // Each its own temporary and local-state folder and its own reporter port; RPC and data
+        // ports are Flink's default, a free one each.
+        args: ['start-foreground', ...dynamic({ 'io.tmp.dirs': taskManagerTmp(dir, i), 'metrics.reporter.prom.port': metrics.taskManager(i) })],
+        env: flinkEnv(),
+        cwd: dir,
+        logFile: logFileOf(config, name),
+      }),
+      probe: () => taskManagersReady(restUrl, taskSlots * i),
+      probeProcess: (pid: number) => taskManagerAnswersAs(restUrl, pid),
+    };
+  };
   return [
     {
       service: 'flink-jobmanager',
+      name: 'flink-jobmanager',
       address: restUrl,
       ports: [flinkRest, flinkRpc],
       logFile: logFileOf(config, 'flink-jobmanager'),
       prepare,
-      launch: () => ({ command: bin('jobmanager.sh'), args: ['start-foreground'], env: flinkEnv(), cwd: dir, logFile: logFileOf(config, 'flink-jobmanager') }),
+      launch: () => ({
+        command: bin('jobmanager.sh'),
+        args: ['start-foreground', ...dynamic({ 'metrics.reporter.prom.port': metrics.jobManager })],
+        env: flinkEnv(),
+        cwd: dir,
+        logFile: logFileOf(config, 'flink-jobmanager'),
+      }),
       probe: () => jobManagerAnswers(restUrl),
     },
-    {
-      service: 'flink-taskmanager',
-      address: `${config.stack.taskSlots} slots`,
-      ports: [],
-      logFile: logFileOf(config, 'flink-taskmanager'),
-      prepare,
-      launch: () => ({ command: bin('taskmanager.sh'), args: ['start-foreground'], env: flinkEnv(), cwd: dir, logFile: logFileOf(config, 'flink-taskmanager') }),
-      probe: () => taskManagersReady(restUrl, config.stack.taskSlots),
-      probeProcess: (pid: number) => taskManagerAnswersAs(restUrl, pid),
-    },
+    ...Array.from({ length: taskManagers }, (_, i) => taskManager(i + 1)),
     {
       service: 'sql-gateway',
+      name: 'sql-gateway',
       address: gatewayUrl,
       ports: [sqlGateway],
       logFile: logFileOf(config, 'sql-gateway'),
       prepare,
       launch: () => ({
         command: bin('sql-gateway.sh'),
-        args: ['start-foreground'],
+        args: ['start-foreground', ...dynamic({ 'metrics.reporter.prom.port': metrics.sqlGatewayRange })],
         env: flinkEnv({ JVM_ARGS: `-Xmx${config.stack.memory.sqlGatewayHeapMb}m` }),
         cwd: dir,
         logFile: logFileOf(config, 'sql-gateway'),
@@ -243,4 +290,9 @@ function flinkServices({ config, artifacts, java }: ServiceContext): LocalServic
       check: () => sqlGatewayIsFlink(gatewayUrl),
     },
   ];
+}
+
+/** TaskManager i's temporary files and local state, apart from the others'. */
+function taskManagerTmp(flinkDir: string, i: number): string {
+  return join(flinkDir, 'taskmanagers', taskManagerName(i), 'tmp');
 }

@@ -7,8 +7,6 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../common/config.js';
 import { childLogger } from '../common/logger.js';
-import type { AppName } from './apps.js';
-import type { ServiceName } from './types.js';
 
 const log = childLogger('stack');
 
@@ -41,8 +39,8 @@ export interface SupervisedState {
   lastRecoverySeconds?: number;
 }
 
-/** By stack service, and by app (the udf-service `start` left running). */
-export type SupervisorState = Partial<Record<ServiceName | AppName, SupervisedState>>;
+/** By stack service (its own name: `flink-taskmanager-2` for the second TaskManager), and by app (the udf-service `start` left running). */
+export type SupervisorState = Partial<Record<string, SupervisedState>>;
 
 export type RestartDecision = { action: 'restart' } | { action: 'wait'; untilMs: number } | { action: 'give-up' };
 

@@ -218,8 +218,10 @@ export class TestcontainersStackProvider implements StackProvider {
       state.containers.map(async (c) => {
         const up = running.has(c.hostname);
         const answers = up && (await probes[c.service]().catch(() => false));
+        const instance = /^taskmanager-(\d+)$/.exec(c.hostname)?.[1];
         return {
           service: c.service,
+          ...(instance ? { instance: `flink-taskmanager-${instance}` } : {}),
           address: c.address,
           containerId: c.id.slice(0, 12),
           answers,

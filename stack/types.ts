@@ -16,6 +16,8 @@ export interface StackEndpoints {
 
 export interface ServiceStatus {
   service: ServiceName;
+  /** Which one, where a service runs several times (`flink-taskmanager-2`, or a container's hostname). */
+  instance?: string;
   address: string;
   pid?: number;
   /** Container id, for the testcontainers provider. */
@@ -32,8 +34,8 @@ export interface StackUpResult {
   endpoints: StackEndpoints;
   /** True when every service was already up and nothing was changed. */
   alreadyUp: boolean;
-  /** Seconds from start to ready, per service started by this call. */
-  readySeconds: Partial<Record<ServiceName, number>>;
+  /** Seconds from start to ready, per service started by this call (by its own name: `flink-taskmanager-2`). */
+  readySeconds: Record<string, number>;
   /** Seconds spent resolving artifacts (0 when the cache was warm). */
   resolveSeconds: number;
 }
@@ -50,4 +52,10 @@ export interface StackProvider {
 export interface StackOptions {
   /** Builds (or finds in the cache) the Flink functions jar and returns its path; `up` calls it. */
   buildFunctionsJar?: (progress: Progress) => Promise<string>;
+  /**
+   * stack.taskManagers was asked for (`stack up --taskmanagers N`, or its environment variable):
+   * exactly that many run, the rest are stopped. Otherwise the TaskManagers already running are
+   * kept, so a command that only needs the stack up never shrinks it.
+   */
+  exactTaskManagers?: boolean;
 }

@@ -71,6 +71,8 @@ function flinkProperties(config: ResolvedConfig, extra: Record<string, string | 
     'heartbeat.interval': 5000,
     'heartbeat.timeout': 20000,
     'jobmanager.execution.failover-strategy': 'region',
+    // A job's slots spread over the TaskManagers, not packed into the first (stack/service-config.ts).
+    'taskmanager.load-balance.mode': 'SLOTS',
     'execution.checkpointing.dir': `file://${FLINK_STATE_DIR}/checkpoints`,
     'execution.checkpointing.savepoint-dir': `file://${FLINK_STATE_DIR}/savepoints`,
     // Read by the SQL Gateway only; every Flink container has the same settings, as in docker-compose.yml.

@@ -121,7 +121,7 @@ describe("Flink's config.yaml", () => {
       memory: { process: { size: '1280m' } },
       execution: { 'failover-strategy': 'region' },
     });
-    expect(config.taskmanager).toEqual({ 'bind-host': '127.0.0.1', host: '127.0.0.1', numberOfTaskSlots: 4, memory: { process: { size: '3072m' } } });
+    expect(config.taskmanager).toEqual({ 'bind-host': '127.0.0.1', host: '127.0.0.1', numberOfTaskSlots: 4, memory: { process: { size: '3072m' } }, 'load-balance': { mode: 'SLOTS' } });
     expect(config.rest).toEqual({ address: '127.0.0.1', 'bind-address': '127.0.0.1', port: 18081 });
     expect(config['sql-gateway']).toEqual({ endpoint: { rest: { address: '127.0.0.1', 'bind-address': '127.0.0.1', port: 18083 } } });
   });

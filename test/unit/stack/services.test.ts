@@ -39,17 +39,47 @@ describe('the local services', () => {
     for (const [name, script] of [['flink-jobmanager', 'jobmanager.sh'], ['flink-taskmanager', 'taskmanager.sh'], ['sql-gateway', 'sql-gateway.sh']] as const) {
       const spec = byName[name]!.launch();
       expect(spec.command).toBe(`${context.artifacts.flinkHome}/bin/${script}`);
-      expect(spec.args).toEqual(['start-foreground']);
+      expect(spec.args[0]).toBe('start-foreground');
       expect(spec.env).toMatchObject({ FLINK_CONF_DIR: '/state/flink/conf', JAVA_RUN: '/jdk/bin/java' });
       expect(spec.env!.JAVA_HOME).toBeUndefined();
     }
     expect(byName['sql-gateway']!.launch().env!.JVM_ARGS).toBe(`-Xmx${config.stack.memory.sqlGatewayHeapMb}m`);
   });
 
+  it('give each Flink process its own Prometheus port: the JobManager the first, TaskManager i the first plus i, the gateway one of the rest', () => {
+    const first = config.stack.ports.flinkPrometheusFirst;
+    expect(byName['flink-jobmanager']!.launch().args).toEqual(['start-foreground', '-D', `metrics.reporter.prom.port=${first}`]);
+    expect(byName['flink-taskmanager']!.launch().args).toEqual(['start-foreground', '-D', 'io.tmp.dirs=/state/flink/taskmanagers/flink-taskmanager/tmp', '-D', `metrics.reporter.prom.port=${first + 1}`]);
+    expect(byName['sql-gateway']!.launch().args).toEqual(['start-foreground', '-D', `metrics.reporter.prom.port=${first + 2}-${first + 10}`]);
+  });
+
   it('let stack status ask the SQL Gateway without a query, and know a TaskManager by its process', () => {
     expect(byName['sql-gateway']!.check).toBeDefined();
     expect(byName['flink-taskmanager']!.probeProcess).toBeDefined();
     expect(byName.kafka!.check).toBeUndefined();
+  });
+});
+
+describe('several TaskManagers', () => {
+  const three = loadConfig({ env: { HOME: '/home/someone' }, overrides: { stateDir: '/state', stack: { taskManagers: 3, taskSlots: 2 } } });
+  const services = localServices({ config: three, artifacts: artifactPaths(three), java: '/jdk/bin/java' });
+  const taskManagers = services.filter((s) => s.service === 'flink-taskmanager');
+
+  it('are one service each, with its own name, log, temporary folder and reporter port', () => {
+    const first = three.stack.ports.flinkPrometheusFirst;
+    expect(services.map((s) => s.name)).toEqual(['kafka', 'cassandra', 'flink-jobmanager', 'flink-taskmanager', 'flink-taskmanager-2', 'flink-taskmanager-3', 'sql-gateway']);
+    expect(taskManagers.map((tm) => [tm.address, tm.logFile])).toEqual([
+      ['2 slots', '/state/logs/flink-taskmanager.log'],
+      ['2 slots', '/state/logs/flink-taskmanager-2.log'],
+      ['2 slots', '/state/logs/flink-taskmanager-3.log'],
+    ]);
+    expect(taskManagers.map((tm) => tm.launch().args)).toEqual([1, 2, 3].map((i) => [
+      'start-foreground',
+      '-D', `io.tmp.dirs=/state/flink/taskmanagers/${i === 1 ? 'flink-taskmanager' : `flink-taskmanager-${i}`}/tmp`,
+      '-D', `metrics.reporter.prom.port=${first + i}`,
+    ]));
+    // The gateway's reporter takes a port past every TaskManager's.
+    expect(services.at(-1)!.launch().args).toEqual(['start-foreground', '-D', `metrics.reporter.prom.port=${first + 4}-${first + 10}`]);
   });
 });
 
