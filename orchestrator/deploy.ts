@@ -25,8 +25,6 @@ export interface Deployment {
   bounded: boolean;
   topics: { rideTopic: string; fareTopic: string; deadLetterTopic: string; statsTopic: string };
   restoredFrom?: string;
-  /** Its operators carry uids from the plan (job-values.ts, sessionProperties); absent in records of older jobs. */
-  operatorUids?: boolean;
   /** Live mode's clock, which a redeploy of the same job (rescale, upgrade) must keep. */
   clock?: LiveClock;
   /** Rescales of this job, oldest first: each a stop with a savepoint and a start from it at another parallelism. */
@@ -46,8 +44,6 @@ export interface DeployOptions extends JobOptions {
   sqlDir?: string;
   /** Functions from another copy of flink-udf/ (bench:pipeline's before, with that version's sql/). */
   functionsSourceDir?: string;
-  /** Off to restore a job recorded without operator uids (SessionOptions). */
-  operatorUids?: boolean;
   /** Kept in the record (a rescale carries them over). */
   rescales?: Deployment['rescales'];
 }
@@ -93,8 +89,7 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
     log.warn({ idleTimeout: config.job.idleTimeout }, `job.idleTimeout ${config.job.idleTimeout} is short: a source that takes longer to start (or stalls) is treated as idle, the other stream's watermark runs ahead and the join drops its trips; ${MIN_SAFE_IDLE_MS / 1000} s or more is safer`);
   }
 
-  const operatorUids = options.operatorUids !== false;
-  const properties = sessionProperties(config, jobName, { operatorUids });
+  const properties = sessionProperties(config, jobName);
   if (options.savepoint) properties['execution.state-recovery.path'] = options.savepoint;
   const gateway = new SqlGatewayClient(config.flink.sqlGatewayUrl);
   const session = await gateway.openSession({ sessionName: jobName, properties });
@@ -123,7 +118,6 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
     bounded: options.bounded,
     topics,
     ...(options.savepoint ? { restoredFrom: options.savepoint } : {}),
-    operatorUids,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.rescales?.length ? { rescales: options.rescales } : {}),
     job: config.job,

@@ -81,22 +81,18 @@ export function jobValues(config: ResolvedConfig, options: JobOptions, functions
   };
 }
 
-export interface SessionOptions {
-  /**
-   * Every operator gets its uid from the plan (table.exec.uid.generation ALWAYS), so that its state
-   * is found again whatever the parallelism and chaining. Off only to restore a job deployed
-   * before tipstream set them (its operators are known by Flink's hashes of the graph).
-   */
-  operatorUids?: boolean;
-}
-
 /** SQL Gateway session properties for the job. */
-export function sessionProperties(config: ResolvedConfig, jobName: string, options: SessionOptions = {}): Record<string, string> {
+export function sessionProperties(config: ResolvedConfig, jobName: string): Record<string, string> {
   return {
     'pipeline.name': jobName,
     'parallelism.default': String(config.job.parallelism),
+    // Fixed, so that a savepoint of one parallelism restores into another (its key groups).
+    // Operator ids stay Flink's hashes of the graph, which a parallelism change leaves alone (every
+    // operator follows parallelism.default, the dead-letter sinks keep theirs: job-values.ts). Not
+    // table.exec.uid.generation ALWAYS: without a compiled plan its uids come from the planner's
+    // node counter, which runs on in the SQL Gateway between deployments, so no savepoint would
+    // ever map (seen: the first rescale refused every operator).
     'pipeline.max-parallelism': String(config.job.maxParallelism),
-    ...(options.operatorUids === false ? {} : { 'table.exec.uid.generation': 'ALWAYS' }),
     'execution.checkpointing.interval': flinkDuration(config.job.checkpointInterval, 'job.checkpointInterval'),
     'execution.checkpointing.mode': 'EXACTLY_ONCE',
     'state.backend.type': 'hashmap',

@@ -55,7 +55,6 @@ export async function rescaleJob(config: ResolvedConfig, options: RescaleOptions
         jobName: previous.jobName,
         savepoint,
         sqlDir: previous.sqlCopy,
-        operatorUids: previous.operatorUids ?? false,
         ...(previous.clock ? { clock: previous.clock } : {}),
         ...(rescales?.length ? { rescales } : {}),
       },

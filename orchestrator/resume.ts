@@ -54,7 +54,6 @@ export async function resumeJob(config: ResolvedConfig, progress: Progress): Pro
       jobName: previous.jobName,
       savepoint: checkpoint,
       sqlDir: previous.sqlCopy,
-      operatorUids: previous.operatorUids ?? false,
       ...(previous.clock ? { clock: previous.clock } : {}),
       ...(previous.rescales ? { rescales: previous.rescales } : {}),
     },

@@ -40,14 +40,11 @@ export async function upgradeJob(config: ResolvedConfig, options: UpgradeOptions
   progress.step(`stopping job ${previous.jobId} with a savepoint`);
   const savepoint = await flink.stopWithSavepoint(previous.jobId, options.savepointDir);
   progress.step(`savepoint at ${savepoint}; starting the new job from it`);
-  // The operators keep the identity they have: a job recorded without uids is known by Flink's
-  // hashes of its graph, and its state is found only by the same (a fresh deploy gives it uids).
   const common = {
     bounded: previous.bounded,
     topics: previous.topics,
     jobName: previous.jobName,
     savepoint,
-    operatorUids: previous.operatorUids ?? false,
     ...(previous.clock ? { clock: previous.clock } : {}),
   };
   try {
