@@ -8,9 +8,9 @@ import axios from 'axios';
 import { loadConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
-import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
 import { collectJobMetrics, deployJob } from '../../orchestrator/index.js';
 import { samples } from '../support/data.js';
+import { replayDebsSample } from '../support/replay-debs.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { startTestUdfService, type TestUdfService } from '../support/udf.js';
@@ -44,19 +44,7 @@ it('runs one job on both TaskManager containers, and its windows are exact', asy
   expect(taskManagerScrapes.every((text) => /^flink_taskmanager_/m.test(text))).toBe(true);
 
   await ensureTopics(base, Object.values(topics));
-  const transport = new KafkaTransport({ bootstrapServers: base.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic });
-  const summary = await replay(
-    {
-      source: { format: 'debs', input: defaultInputs.debs, faresLeadMs: 0, bufferCapacity: 100_000 },
-      faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 7 },
-      pacing: { kind: 'fast' },
-      batchSize: 1000,
-      rideTopic: topics.rideTopic,
-      fareTopic: topics.fareTopic,
-    },
-    transport,
-    createProgress(false),
-  ).finally(() => transport.close());
+  const summary = await replayDebsSample(base.kafka.bootstrapServers, topics);
   expect(summary.sent.rides).toBe(10_004);
 
   // Parallelism 4 on 4 partitions: every slot of both TaskManagers is taken.

@@ -15,10 +15,10 @@ import { loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { pollUntil } from '../../common/retry.js';
 import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
-import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, readDeployment, rescaleJob } from '../../orchestrator/index.js';
 import { LocalStackProvider } from '../../stack/index.js';
 import { samples } from '../support/data.js';
+import { replayDebsSample } from '../support/replay-debs.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { cleanUpLive, expectExactWindows, freshLiveConfig, liveUntil, stackStatus } from '../support/live.js';
@@ -92,19 +92,7 @@ it("runs a bounded job of parallelism 5 (more than one TaskManager's 4 slots) on
     },
   });
   await ensureTopics(config, Object.values(topics));
-  const transport = new KafkaTransport({ bootstrapServers: base.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic });
-  const summary = await replay(
-    {
-      source: { format: 'debs', input: defaultInputs.debs, faresLeadMs: 0, bufferCapacity: 100_000 },
-      faults: { malformedRate: 0, lateRate: 0, duplicateRate: 0, seed: 7 },
-      pacing: { kind: 'fast' },
-      batchSize: 1000,
-      rideTopic: topics.rideTopic,
-      fareTopic: topics.fareTopic,
-    },
-    transport,
-    createProgress(false),
-  ).finally(() => transport.close());
+  const summary = await replayDebsSample(base.kafka.bootstrapServers, topics);
   expect(summary.sent.rides).toBe(10_004);
 
   const deployment = await deployJob(config, { bounded: true, topics, jobName: 'scale-out bounded' }, createProgress(false));
