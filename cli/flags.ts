@@ -58,7 +58,7 @@ export const configFlags = {
   'udf.bindAddress': { flag: 'host', value: '<address>', help: 'address the udf-service listens on', note: '0.0.0.0 when Flink runs in containers, which call it from there' },
   'metrics.port': { flag: 'port', value: '<port>', help: 'metrics port for --serve' },
   'dashboard.port': { flag: 'port', value: '<port>', help: 'port the dashboard listens on' },
-  'dashboard.minRides': { flag: 'min-rides', value: '<n>', help: 'grey out neighborhoods with fewer rides in the window' },
+  'dashboard.minRides': { flag: 'min-rides', value: '<n>', help: 'rank only neighborhoods with at least this many rides in the span shown (as npm start)' },
   'dashboard.pollInterval': { flag: 'poll-interval', value: '<duration>', help: 'how often new results are read from Cassandra' },
   'job.windowSize': { flag: 'window', value: '<size>', help: 'tumbling window size, e.g. "1 minute"' },
   'job.rideWatermarkDelay': { flag: 'watermark-delay', value: '<delay>', help: 'ride watermark delay' },

@@ -1,5 +1,6 @@
-// The order `tipstream results` prints rows in. Cassandra returns them by partition (the hash of
-// the neighborhood), which means nothing to a reader, so the command sorts them itself.
+// The order `tipstream results` prints rows in (Cassandra returns them by partition, the hash of
+// the neighborhood, which means nothing to a reader), and the per-neighborhood totals over many
+// windows that `npm start` prints and the dashboard shows, computed here once for both.
 import type { WindowResult } from '../clients/index.js';
 
 type Compare = (a: WindowResult, b: WindowResult) => number;
@@ -42,4 +43,37 @@ export function sortResults(rows: readonly WindowResult[], key: ResultsSortKey =
     }
     return 0;
   });
+}
+
+export interface NeighborhoodTotal {
+  neighborhood: string;
+  rides: number;
+  fare: number;
+  tip: number;
+  miles: number;
+  averageFare: number;
+  averageTip: number;
+  /** Total tip over total miles; null without miles. */
+  tipPerMile: number | null;
+}
+
+/** Per neighborhood over all the given windows: rides, and averages from the window totals; best tip per mile first. */
+export function neighborhoodTotals(rows: readonly WindowResult[]): NeighborhoodTotal[] {
+  const byName = new Map<string, { neighborhood: string; rides: number; fare: number; tip: number; miles: number }>();
+  for (const r of rows) {
+    const t = byName.get(r.neighborhood) ?? { neighborhood: r.neighborhood, rides: 0, fare: 0, tip: 0, miles: 0 };
+    t.rides += r.rideCount;
+    t.fare += r.totalFareAmount;
+    t.tip += r.totalTipAmount;
+    t.miles += r.totalDistanceMiles;
+    byName.set(r.neighborhood, t);
+  }
+  return [...byName.values()]
+    .map((t) => ({ ...t, averageFare: t.fare / t.rides, averageTip: t.tip / t.rides, tipPerMile: t.miles > 0 ? t.tip / t.miles : null }))
+    .sort((a, b) => (b.tipPerMile ?? -1) - (a.tipPerMile ?? -1));
+}
+
+/** The neighborhoods `npm start` ranks: named (not `Unknown`), with at least `minRides` rides over the windows; best tip per mile first. */
+export function rankNeighborhoods(rows: readonly WindowResult[], minRides: number): NeighborhoodTotal[] {
+  return neighborhoodTotals(rows).filter((t) => t.neighborhood !== 'Unknown' && t.rides >= minRides);
 }

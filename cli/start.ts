@@ -14,6 +14,7 @@ import { inputPath, KafkaTransport, loadLibrdkafka, replay, type InputFormat } f
 import { collectJobMetrics, deployJob, ensureFunctionsJar, runRelay } from '../orchestrator/index.js';
 import { createStackProvider, forgetApp, isRunning, runningApp, startApp } from '../stack/index.js';
 import { action, configFor, withConfigFlags } from './flags.js';
+import { rankNeighborhoods } from './results-order.js';
 import { runLive, type LiveView } from './live.js';
 
 /**
@@ -40,22 +41,6 @@ interface StartOptions {
   keepTopics?: boolean;
   /** `--no-dashboard` makes it false. */
   dashboard: boolean;
-}
-
-/** Per neighborhood over all windows of this run: rides, and averages from the window totals. */
-export function neighborhoodTotals(rows: WindowResult[]) {
-  const byName = new Map<string, { neighborhood: string; rides: number; fare: number; tip: number; miles: number }>();
-  for (const r of rows) {
-    const t = byName.get(r.neighborhood) ?? { neighborhood: r.neighborhood, rides: 0, fare: 0, tip: 0, miles: 0 };
-    t.rides += r.rideCount;
-    t.fare += r.totalFareAmount;
-    t.tip += r.totalTipAmount;
-    t.miles += r.totalDistanceMiles;
-    byName.set(r.neighborhood, t);
-  }
-  return [...byName.values()]
-    .map((t) => ({ ...t, averageFare: t.fare / t.rides, averageTip: t.tip / t.rides, tipPerMile: t.miles > 0 ? t.tip / t.miles : null }))
-    .sort((a, b) => (b.tipPerMile ?? -1) - (a.tipPerMile ?? -1));
 }
 
 async function ensureUdfService(config: ResolvedConfig, progress: Progress): Promise<void> {
@@ -273,7 +258,7 @@ export function registerStartCommand(program: Command): void {
           const table = await ResultsTable.open(config, { createSchema: false });
           const rows = await table.read().finally(() => table.close());
           const thisRun = rows.filter((r) => written.has(`${r.neighborhood}|${Date.parse(r.windowEnd)}`));
-          const totals = neighborhoodTotals(thisRun).filter((t) => t.neighborhood !== 'Unknown' && t.rides >= minRides);
+          const totals = rankNeighborhoods(thisRun, minRides);
           const money = (n: number) => n.toFixed(2).padStart(8);
           say('');
           say(`Top ${Math.min(top, totals.length)} pickup neighborhoods by average tip per mile (at least ${minRides} rides; over all ${config.job.windowSize} windows of this run):`);

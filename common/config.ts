@@ -244,7 +244,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       nameField: 'Name',
     },
     metrics: { port: 9464 },
-    dashboard: { port: 8095, minRides: 5, pollInterval: '1 s' },
+    dashboard: { port: 8095, minRides: 10, pollInterval: '1 s' },
     job: {
       windowSize: '1 hour',
       rideWatermarkDelay: '3 minutes',

@@ -66,6 +66,13 @@ export class ResultsFeed extends EventEmitter<ResultsFeedEvents> {
     return rows.filter((r) => r.windowEnd === windowEnd.toISOString());
   }
 
+  /** The rows of every window whose end is in [from, to], as stored. */
+  async rowsBetween(from: Date, to: Date): Promise<WindowResult[]> {
+    const table = await this.open();
+    const rows = await table.read({ since: new Date(from.getTime() - 1) });
+    return rows.filter((r) => Date.parse(r.windowEnd) <= to.getTime());
+  }
+
   private firstRead: Promise<void> | undefined;
 
   /** Reads now and then on every interval, without waiting: the server answers while Cassandra is away. */
