@@ -14,12 +14,12 @@
 // neighborhood (the lookup's cost). Then the time from a window's close to its result: the DEBS
 // sample replayed 60x faster than it happened into an unbounded job with 1-minute windows, read
 // back read-committed, exactly-once and then at-least-once. BENCH_PHASES=throughput or
-// BENCH_PHASES=latency runs one part only.
-import { promisify } from 'node:util';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+// BENCH_PHASES=latency runs one part only. BENCH_PHASES=scaling (with throughput or alone) runs
+// the same trips at parallelism 1, 2 and 4 on one and two TaskManagers beside the peer at local[1],
+// local[2] and local[4] (bench/scaling-phase.ts).
+import { execFileSync, spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import axios from 'axios';
 import { loadConfig, projectRoot, type ResolvedConfig } from '../common/config.js';
@@ -36,37 +36,13 @@ import { parseDurationMs } from '../common/duration.js';
 import { LocalStackProvider } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';
 import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
+import { compareResults, freePort, loadNow, median, runPeer, runTipstream, TaskManagerProfile, windowTime, type JobSources, type SideResult } from './pipeline-runs.js';
+import { runScalingPhase } from './scaling-phase.js';
 
 const trips = Number(process.env.BENCH_TRIPS ?? 1_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const peerRun = process.env.BENCH_PEER_SPARK ?? resolve(projectRoot, '..', 'shared', 'peer-spark', 'run');
-const execFileAsync = promisify(execFile);
 const phases = new Set((process.env.BENCH_PHASES ?? 'throughput,live,latency').split(','));
 const base = loadConfig();
-const ticksPerSecond = 100;
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  } catch {
-    return 0;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** The job's SQL with the lookup replaced by a constant neighborhood. */
 async function constantLookupSql(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tipstream-bench-sql-'));
@@ -82,21 +58,6 @@ FROM trips_unenriched;
   return dir;
 }
 
-interface StatsRow {
-  windowEnd: string;
-  neighborhood: string;
-  rideCount: number;
-  totalFareAmount: number;
-  totalTipAmount: number;
-  totalDistanceMiles: number;
-}
-
-/** Where a job's SQL templates and functions come from: sql/ and flink-udf/ unless given. */
-interface JobSources {
-  sqlDir?: string;
-  functionsSourceDir?: string;
-}
-
 /** BENCH_BEFORE: that commit's sql/ and flink-udf/, unpacked into a temporary folder. */
 async function sourcesAt(ref: string): Promise<JobSources> {
   const dir = await mkdtemp(join(tmpdir(), 'tipstream-bench-before-'));
@@ -105,115 +66,6 @@ async function sourcesAt(ref: string): Promise<JobSources> {
   return { sqlDir: join(dir, 'sql'), functionsSourceDir: join(dir, 'flink-udf') };
 }
 
-const loadNow = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
-
-interface SideResult {
-  tripsPerSecond: number;
-  seconds: number;
-  trips: number;
-  rows: StatsRow[];
-}
-
-/** The TaskManager's JFR recording during one run: start it before, stop and summarize after. */
-class TaskManagerProfile {
-  private readonly file: string;
-  constructor(private readonly javaBin: string, private readonly pid: number, dir: string, label: string) {
-    this.file = join(dir, `${label.replace(/\W+/g, '-')}.jfr`);
-  }
-  async start(): Promise<void> {
-    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.start', 'name=tipstream-bench', 'settings=profile', `filename=${this.file}`]);
-  }
-  /** Stops the recording; the share of CPU samples per package of the sampled (top) frame. */
-  async stop(): Promise<Array<{ where: string; share: number }> & { samples?: number }> {
-    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.stop', 'name=tipstream-bench']);
-    const { stdout } = await execFileAsync(join(this.javaBin, 'jfr'), ['print', '--events', 'jdk.ExecutionSample', '--stack-depth', '1', this.file], { maxBuffer: 1 << 30 });
-    const counts = new Map<string, number>();
-    let total = 0;
-    const lines = stdout.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      if (!lines[i]!.includes('stackTrace = [')) continue;
-      // "    java.util.regex.Pattern$Slice.match(Matcher, int, CharSequence) line: 4047"
-      const frame = lines[i + 1]!.trim().replace(/\(.*$/, '');
-      const className = frame.slice(0, frame.lastIndexOf('.'));
-      const where = className.includes('.') ? className.slice(0, className.lastIndexOf('.')) : className;
-      counts.set(where, (counts.get(where) ?? 0) + 1);
-      total += 1;
-    }
-    const table = [...counts].map(([where, n]) => ({ where, share: n / total })).sort((x, y) => y.share - x.share);
-    return Object.assign(table, { samples: total });
-  }
-}
-
-async function runTipstream(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, sources: JobSources = {}, profile?: TaskManagerProfile): Promise<SideResult> {
-  const outputs = { deadLetterTopic: uniqueName('bench-dl'), statsTopic: uniqueName('bench-stats') };
-  await ensureTopics(config, Object.values(outputs));
-  const runConfig = { ...config, job: { ...config.job, consumerGroup: uniqueName('bench-pipeline') } };
-  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-  const started = performance.now();
-  await profile?.start();
-  const deployment = await deployJob(runConfig, { bounded: true, topics: { ...topics, ...outputs }, jobName: `bench ${label}`, ...sources }, createProgress(false));
-  const flink = new FlinkRestClient(config.flink.restUrl);
-  const job = await flink.waitForState(deployment.jobId, ['FINISHED'], 3_600_000);
-  const wall = (performance.now() - started) / 1000;
-  const table = await profile?.stop();
-  // Flink's own job duration (submission to FINISHED): what the peer's main-run time compares with.
-  const seconds = job.duration / 1000;
-  const cpu = Object.entries(pids).map(([name, pid]) => `${name} ${((cpuSeconds(pid) - before[name]!) / wall).toFixed(2)}`).join(', ');
-  const metrics = await collectJobMetrics(flink, deployment.jobId);
-  const rows = (await readMessages(config.kafka.bootstrapServers, outputs.statsTopic, 1, 300_000, 5_000)).map((m) => JSON.parse(m.value) as StatsRow);
-  const joined = rows.reduce((sum, r) => sum + r.rideCount, 0);
-  console.log(`  tipstream ${label}: ${joined.toLocaleString('en-US')} trips in ${seconds.toFixed(1)} s (Flink's job duration) = ${Math.round(joined / seconds).toLocaleString('en-US')} trips/s; rides read ${metrics.ridesRead?.toLocaleString('en-US') ?? 'unknown'}, ${rows.length.toLocaleString('en-US')} window rows`);
-  console.log(`    CPU, cores busy on average (submit to finish): ${cpu}`);
-  if (table) {
-    console.log(`    TaskManager JFR, ${table.samples} CPU samples by package of the sampled frame:`);
-    for (const { where, share } of table.slice(0, 12)) console.log(`      ${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
-  }
-  await deleteTopics(config.kafka.bootstrapServers, Object.values(outputs)).catch(() => undefined);
-  return { tripsPerSecond: joined / seconds, seconds, trips: joined, rows };
-}
-
-/** The Spark peer on the same topics; its headline is its main run's trips/s. */
-async function runPeer(config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }): Promise<SideResult> {
-  const out = await mkdtemp(join(tmpdir(), 'tipstream-bench-peer-'));
-  const args = ['--bootstrap', config.kafka.bootstrapServers, '--rides-topic', topics.rideTopic, '--fares-topic', topics.fareTopic, '--window', '60', '--expected', 'none', '--out', out];
-  const output: string[] = [];
-  const code = await new Promise<number>((resolveCode, reject) => {
-    const child = spawn(peerRun, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PEER_SPARK_OUT: out } });
-    child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolveCode(exitCode ?? 1));
-  });
-  if (code !== 0) throw new Error(`the Spark peer failed (exit ${code}): ${output.join('').trim().split('\n').slice(-5).join(' | ')}`);
-  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { tripsPerSecond: number; mainSeconds: number; joined: number; flushSeconds: number };
-  const rows = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as StatsRow[];
-  console.log(`  peer: ${summary.joined.toLocaleString('en-US')} trips, main run ${summary.mainSeconds.toFixed(1)} s = ${Math.round(summary.tripsPerSecond).toLocaleString('en-US')} trips/s (flush run ${summary.flushSeconds.toFixed(1)} s not counted); ${rows.length.toLocaleString('en-US')} window rows`);
-  await rm(out, { recursive: true, force: true });
-  return { tripsPerSecond: summary.tripsPerSecond, seconds: summary.mainSeconds, trips: summary.joined, rows };
-}
-
-/** Row for row: the same (window end, neighborhood) keys, equal counts, sums within 1e-6. */
-function compareResults(ours: StatsRow[], peer: StatsRow[]): string | undefined {
-  const key = (r: StatsRow) => `${windowTime(r.windowEnd)}|${r.neighborhood}`;
-  const theirs = new Map(peer.map((r) => [key(r), r]));
-  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
-  let wrong = 0;
-  let missing = 0;
-  for (const r of ours) {
-    const p = theirs.get(key(r));
-    theirs.delete(key(r));
-    if (!p) missing += 1;
-    else if (r.rideCount !== p.rideCount || !close(r.totalFareAmount, p.totalFareAmount) || !close(r.totalTipAmount, p.totalTipAmount) || !close(r.totalDistanceMiles, p.totalDistanceMiles)) wrong += 1;
-  }
-  if (wrong === 0 && missing === 0 && theirs.size === 0) return undefined;
-  return `${ours.length} rows against the peer's ${peer.length}: ${wrong} differ, ${missing} only in tipstream, ${theirs.size} only in the peer`;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Forwards batches and remembers, for each acknowledged one, its latest event time and when. */
 class TimedTransport implements Transport {
@@ -235,7 +87,6 @@ class TimedTransport implements Transport {
   }
 }
 
-const windowTime = (text: string) => Date.parse(/[zZ]$|[+-]\d\d:\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 /**
@@ -390,7 +241,7 @@ async function liveLatency(udfUrl: string) {
   await deleteTopics(config.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
 }
 
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${phases.has('throughput') ? `; ${trips.toLocaleString('en-US')} synthetic trips` : ''}`);
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${phases.has('throughput') || phases.has('scaling') ? `; ${trips.toLocaleString('en-US')} synthetic trips` : ''}`);
 const statuses = await new LocalStackProvider(base, createProgress(false)).status();
 const pids: Record<string, number> = {};
 for (const s of statuses) if (s.pid) pids[s.service] = s.pid;
@@ -407,7 +258,7 @@ try {
   }
   pids['udf-service'] = udf.pid!;
   const config = loadConfig({ overrides: { job: { udfLookupUrl: `http://127.0.0.1:${udfPort}/lookup` } } });
-  if (phases.has('throughput')) {
+  if (phases.has('throughput') || phases.has('scaling')) {
     await ensureTopics(config, Object.values(topics));
     const transport = new KafkaTransport({ bootstrapServers: config.kafka.bootstrapServers, ...topics });
     const summary = await replay(
@@ -422,7 +273,8 @@ try {
       createProgress(),
     ).finally(() => transport.close());
     console.log(`input: ${summary.sent.total.toLocaleString('en-US')} events written in ${summary.durationSeconds.toFixed(1)} s`);
-
+  }
+  if (phases.has('throughput')) {
     const profileDir = process.env.BENCH_PROFILE === '1' ? await mkdtemp(join(tmpdir(), 'tipstream-bench-jfr-')) : undefined;
     const javaBin = profileDir ? dirname(await findJava17()) : '';
     const results: Array<{ tipstream: number; peer: number; before?: number }> = [];
@@ -433,7 +285,7 @@ try {
     // it made the current job look 28% slower than BENCH_BEFORE's (0.718, against 0.86-1.03 after).
     // BENCH_WARMUP=0 leaves this unmeasured run out.
     if (process.env.BENCH_WARMUP !== '0') {
-      const warm = await runTipstream('warm-up (not counted)', config, topics, pids, current);
+      const warm = await runTipstream('warm-up (not counted)', config, topics, pids, { sources: current });
       console.log(`  warm-up done (${Math.round(warm.tripsPerSecond).toLocaleString('en-US')} trips/s, not counted); ${loadNow()}`);
     }
     for (let round = 1; round <= rounds; round++) {
@@ -445,8 +297,8 @@ try {
       const sides: Partial<Record<string, SideResult>> = {};
       for (const side of order) {
         const profile = profileDir && side === 'tipstream' ? new TaskManagerProfile(javaBin, pids['flink-taskmanager']!, profileDir, `round-${round}`) : undefined;
-        if (side === 'tipstream') sides[side] = await runTipstream(`round ${round}`, config, topics, pids, current, profile);
-        else if (side === 'before') sides[side] = await runTipstream(`round ${round}, before (${beforeRef})`, config, topics, pids, before);
+        if (side === 'tipstream') sides[side] = await runTipstream(`round ${round}`, config, topics, pids, { sources: current, ...(profile ? { profile } : {}) });
+        else if (side === 'before') sides[side] = await runTipstream(`round ${round}, before (${beforeRef})`, config, topics, pids, { sources: before });
         else sides[side] = await runPeer(config, topics);
       }
       const ours = sides.tipstream!;
@@ -469,10 +321,11 @@ try {
     }
     if (phases.has('enrichment')) {
       const withLookup = median(results.map((r) => r.tipstream));
-      const constant = await runTipstream('constant neighborhood', config, topics, pids, { sqlDir: await constantLookupSql() });
+      const constant = await runTipstream('constant neighborhood', config, topics, pids, { sources: { sqlDir: await constantLookupSql() } });
       console.log(`enrichment cost: the job runs at ${(withLookup / constant.tripsPerSecond * 100).toFixed(1)}% of its speed without the lookup`);
     }
   }
+  if (phases.has('scaling')) await runScalingPhase({ config, topics, extraPids: { 'udf-service': udf.pid! } });
   if (phases.has('live')) await liveLatency(`http://127.0.0.1:${udfPort}/lookup`);
   if (phases.has('latency')) {
     console.log(`latency: the DEBS sample at 60x into 1-minute windows; checkpoints every ${config.job.checkpointInterval} (exactly-once results become readable when one completes)`);

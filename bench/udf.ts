@@ -86,15 +86,43 @@ function startProcess(command: string, args: string[], parseUrl: (line: string) 
   });
 }
 
-async function load(url: string, paths: string[]) {
+async function load(url: string, paths: string[], clients = connections, duration = seconds) {
   let next = 0;
   const result = await autocannon({
     url,
-    connections,
-    duration: seconds,
+    connections: clients,
+    duration,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }],
   });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+/**
+ * The udf-service under as many concurrent clients as a job of parallelism P can keep waiting on
+ * it: each lookup subtask holds up to table.exec.async-lookup.buffer-capacity (Flink's default
+ * 100) requests in flight, so P = 4 means up to 400. One process serves them all on one core: the
+ * sweep shows whether its rate holds as clients grow, and what a request waits, beside the bare
+ * server's at the same concurrency.
+ */
+async function concurrencySweep(udfUrl: string, bareUrl: string): Promise<void> {
+  const levels = (process.env.BENCH_CONCURRENCY ?? '1,4,16,64,256,400').split(',').map(Number);
+  const sweepSeconds = Number(process.env.BENCH_SWEEP_SECONDS ?? 5);
+  console.log(`concurrent clients (keep-alive connections), ${sweepSeconds} s each; lookup subtasks hold up to 100 requests each, so parallelism 4 can keep 400 waiting:`);
+  console.log(`  ${'clients'.padStart(7)} ${'udf lookups/s'.padStart(14)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(7)} ${'bare req/s'.padStart(11)} ${'udf / bare'.padStart(10)}`);
+  for (const clients of levels) {
+    const bareRun = await load(bareUrl, ['/'], clients, sweepSeconds);
+    const udfRun = await load(udfUrl, paths, clients, sweepSeconds);
+    const row = [
+      String(clients).padStart(7),
+      Math.round(udfRun.rps).toLocaleString('en-US').padStart(14),
+      String(udfRun.p50).padStart(7),
+      String(udfRun.p99).padStart(7),
+      String(udfRun.errors + udfRun.non2xx).padStart(7),
+      Math.round(bareRun.rps).toLocaleString('en-US').padStart(11),
+      `${((udfRun.rps / bareRun.rps) * 100).toFixed(0)}%`.padStart(10),
+    ];
+    console.log(`  ${row.join(' ')}`);
+  }
 }
 
 const points = coordinates();
@@ -119,6 +147,7 @@ try {
   console.log(`  udf-service   ${Math.round(udfRps).toLocaleString('en-US')} lookups/s, p50 ${median(udfRuns.map((r) => r.p50))} ms, p99 ${median(udfRuns.map((r) => r.p99))} ms, non-2xx ${udfRuns.reduce((s, r) => s + r.non2xx, 0)}`);
   console.log(`  bare server   ${Math.round(bareRps).toLocaleString('en-US')} requests/s, p50 ${median(bareRuns.map((r) => r.p50))} ms, p99 ${median(bareRuns.map((r) => r.p99))} ms`);
   console.log(`ratios: udf-service / bare server = ${(udfRps / bareRps * 100).toFixed(1)}%; in-process / HTTP = ${(inProcessRate / udfRps).toFixed(1)}x`);
+  await concurrencySweep(udf.url, bare.url);
 } finally {
   udf.child.kill('SIGTERM');
   bare.child.kill('SIGTERM');

@@ -1,0 +1,142 @@
+// bench:pipeline's scaling phase (BENCH_PHASES=scaling): the same trips, already in Kafka, through
+// the job at parallelism 1, 2 and 4 on one TaskManager and then on two, and the Spark peer on
+// local[1], local[2] and local[4], all in one run. Each line has trips/s and the cores each process
+// kept busy; each tipstream run also has, sampled from Flink's REST API once the job has run a
+// while, every vertex's busy and backpressured time per second (averaged over its subtasks, and
+// the busiest subtask), which is where the time goes. Results are compared row for row with the
+// peer's. On a 2-core machine the line is expected to flatten past 2: the table says how.
+import axios from 'axios';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResolvedConfig } from '../common/config.js';
+import { createProgress } from '../common/progress.js';
+import { FlinkRestClient } from '../clients/index.js';
+import { LocalStackProvider } from '../stack/index.js';
+import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './pipeline-runs.js';
+
+export interface ScalingPhaseOptions {
+  config: ResolvedConfig;
+  topics: { rideTopic: string; fareTopic: string };
+  /** Processes to account CPU to besides the stack's (the udf-service). */
+  extraPids: Record<string, number>;
+  parallelisms?: number[];
+  taskManagers?: number[];
+  /** Seconds into a run at which Flink's per-vertex metrics are sampled. */
+  sampleAfterSeconds?: number;
+}
+
+interface VertexLoad {
+  name: string;
+  parallelism: number;
+  busyAvg: number;
+  busyMax: number;
+  backpressuredAvg: number;
+}
+
+/** Busy and backpressured ms/s of every vertex of a running job, averaged over its subtasks. */
+async function vertexLoads(restUrl: string, jobId: string): Promise<VertexLoad[]> {
+  const { data: job } = await axios.get<{ vertices: Array<{ id: string; name: string; parallelism: number }> }>(`${restUrl}/jobs/${jobId}`);
+  const loads: VertexLoad[] = [];
+  for (const vertex of job.vertices) {
+    const { data } = await axios.get<Array<{ id: string; avg?: number; max?: number }>>(`${restUrl}/jobs/${jobId}/vertices/${vertex.id}/subtasks/metrics`, {
+      params: { get: 'busyTimeMsPerSecond,backPressuredTimeMsPerSecond', agg: 'avg,max' },
+    });
+    const metric = (id: string) => data.find((m) => m.id === id);
+    loads.push({
+      name: vertex.name,
+      parallelism: vertex.parallelism,
+      busyAvg: metric('busyTimeMsPerSecond')?.avg ?? Number.NaN,
+      busyMax: metric('busyTimeMsPerSecond')?.max ?? Number.NaN,
+      backpressuredAvg: metric('backPressuredTimeMsPerSecond')?.avg ?? Number.NaN,
+    });
+  }
+  return loads;
+}
+
+/** A vertex's name, short enough for a line: its operators, without their field lists. */
+const shortName = (name: string) =>
+  name
+    .replace(/\[\d+\]:/g, '')
+    .replace(/\([^()]*(\([^()]*\)[^()]*)*\)/g, '')
+    .replace(/\s+/g, ' ')
+    .slice(0, 90);
+
+/** The stack's processes and their pids, as they are now (a resize starts new TaskManagers). */
+async function stackPids(config: ResolvedConfig): Promise<Record<string, number>> {
+  const pids: Record<string, number> = {};
+  for (const s of await new LocalStackProvider(config, createProgress(false)).status()) {
+    if (s.pid) pids[s.instance ?? s.service] = s.pid;
+  }
+  return pids;
+}
+
+async function resizeStack(config: ResolvedConfig, taskManagers: number): Promise<void> {
+  const sized = { ...config, stack: { ...config.stack, taskManagers } };
+  await new LocalStackProvider(sized, createProgress(false), { exactTaskManagers: true }).up();
+  const flink = new FlinkRestClient(config.flink.restUrl);
+  const deadline = Date.now() + 120_000;
+  while ((await flink.slots()).taskManagers !== taskManagers) {
+    if (Date.now() > deadline) throw new Error(`the cluster did not come to ${taskManagers} TaskManagers within 120 s`);
+    await sleep(1_000);
+  }
+}
+
+export async function runScalingPhase(options: ScalingPhaseOptions): Promise<void> {
+  const { config, topics } = options;
+  const parallelisms = options.parallelisms ?? [1, 2, 4];
+  const taskManagerCounts = options.taskManagers ?? [1, 2];
+  const sampleAfterMs = (options.sampleAfterSeconds ?? 20) * 1000;
+  const flink = new FlinkRestClient(config.flink.restUrl);
+  const startingTaskManagers = (await flink.slots()).taskManagers;
+  console.log(`scaling: the same ${topics.rideTopic} / ${topics.fareTopic} at parallelism ${parallelisms.join(', ')} on ${taskManagerCounts.join(' and ')} TaskManager(s) of ${config.stack.taskSlots} slots, the peer at ${parallelisms.map((p) => `local[${p}]`).join(', ')}; ${loadNow()}`);
+
+  const peers = new Map<number, SideResult>();
+  for (const threads of parallelisms) {
+    console.log(`  peer local[${threads}]; ${loadNow()}`);
+    peers.set(threads, await runPeer(config, topics, threads));
+  }
+  const reference = peers.get(parallelisms[0]!)!;
+  for (const [threads, peer] of peers) {
+    const difference = compareResults(peer.rows, reference.rows);
+    if (difference) throw new Error(`the peer's results at local[${threads}] differ from local[${parallelisms[0]}]: ${difference}`);
+  }
+
+  const table: Array<{ taskManagers: number; parallelism: number; result: SideResult; bottleneck?: VertexLoad }> = [];
+  try {
+    for (const taskManagers of taskManagerCounts) {
+      await resizeStack(config, taskManagers);
+      const pids = { ...(await stackPids(config)), ...options.extraPids };
+      for (const parallelism of parallelisms) {
+        console.log(`  ${taskManagers} TaskManager(s), parallelism ${parallelism}; ${loadNow()}`);
+        let loads: VertexLoad[] = [];
+        const result = await runTipstream(`${taskManagers} TM, parallelism ${parallelism}`, config, topics, pids, {
+          parallelism,
+          whileRunning: async (jobId) => {
+            await sleep(sampleAfterMs);
+            if ((await flink.job(jobId)).state !== 'RUNNING') return;
+            loads = await vertexLoads(config.flink.restUrl, jobId).catch(() => []);
+          },
+        });
+        const difference = compareResults(result.rows, reference.rows);
+        if (difference) throw new Error(`parallelism ${parallelism} on ${taskManagers} TaskManager(s): the results differ from the peer's: ${difference}`);
+        if (loads.length === 0) console.log(`    (the job finished within ${sampleAfterMs / 1000} s: no metrics sampled)`);
+        for (const load of loads) {
+          console.log(`    ${String(Math.round(load.busyAvg)).padStart(4)} ms/s busy (busiest subtask ${String(Math.round(load.busyMax)).padStart(4)}), ${String(Math.round(load.backpressuredAvg)).padStart(4)} ms/s backpressured, ×${load.parallelism}: ${shortName(load.name)}`);
+        }
+        const bottleneck = [...loads].sort((a, b) => b.busyAvg - a.busyAvg)[0];
+        table.push({ taskManagers, parallelism, result, ...(bottleneck ? { bottleneck } : {}) });
+      }
+    }
+  } finally {
+    await resizeStack(config, startingTaskManagers);
+  }
+
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log('scaling, trips/s (results equal to the peer\'s everywhere):');
+  console.log(`  ${'parallelism'.padEnd(12)}${taskManagerCounts.map((n) => `tipstream ${n} TM`.padStart(18)).join('')}${'peer'.padStart(12)}`);
+  for (const parallelism of parallelisms) {
+    const cells = taskManagerCounts.map((n) => fmt(table.find((r) => r.taskManagers === n && r.parallelism === parallelism)!.result.tripsPerSecond).padStart(18));
+    console.log(`  ${String(parallelism).padEnd(12)}${cells.join('')}${fmt(peers.get(parallelism)!.tripsPerSecond).padStart(12)}`);
+  }
+  const perCore = table.filter((r) => r.parallelism === 1).map((r) => r.result.tripsPerSecond);
+  console.log(`  one subtask each (parallelism 1): median ${fmt(median(perCore))} trips/s; ${loadNow()}`);
+}
