@@ -1,5 +1,6 @@
 // The `tipstream` program: one subcommand group per file of cli/, put together here.
 import { Command } from 'commander';
+import { registerAzureCommands } from './azure.js';
 import { registerDashboardCommand } from './dashboard/index.js';
 import { registerGenerateCommand, registerHeartbeatCommand } from './generator.js';
 import { registerOrchestratorCommands } from './orchestrator.js';
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerGenerateCommand(program);
   registerHeartbeatCommand(program);
   registerDashboardCommand(program);
+  registerAzureCommands(program);
   return program;
 }
