@@ -37,7 +37,9 @@ export function kustomizeBuild(dir: string): Rendered {
   return { ok: run.status === 0, yaml: run.stdout, error: run.stderr };
 }
 
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
+// A rendered manifest: its fields are whatever each kind has, which the tests read by path.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any kind's fields, checked by the validators, not by types
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: any };
 
 export function manifests(yaml: string): Manifest[] {
   return parseAllDocuments(yaml).map((doc) => doc.toJS() as Manifest).filter((doc) => doc !== null);

@@ -50,17 +50,17 @@ describe.each(overlays)('overlay %s', (overlay) => {
       expect(names).toContain(name);
     }
     for (const doc of docs.filter((d) => d.kind !== 'Namespace')) expect((doc.metadata as { namespace?: string }).namespace).toBe('tipstream');
-    const flink = docs.find((d) => d.kind === 'FlinkDeployment') as { spec: Record<string, unknown> };
+    const flink = docs.find((d) => d.kind === 'FlinkDeployment') as unknown as { spec: Record<string, unknown> };
     expect(flink.spec).toMatchObject({ flinkVersion: 'v2_2', mode: 'standalone' });
     expect(flink.spec).not.toHaveProperty('job');
-    const udf = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'tipstream-udf-service') as { spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string } } }[] } } } };
+    const udf = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'tipstream-udf-service') as unknown as { spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string } } }[] } } } };
     expect(udf.spec.template.spec.containers[0]!.readinessProbe.httpGet.path).toBe('/readyz');
   });
 
   it('holds no secret: no Secret objects, and every password or connection string comes from a Secret by name', () => {
     expect(docs.filter((doc) => doc.kind === 'Secret')).toEqual([]);
     expect(yaml).not.toMatch(/SharedAccessKey=|AccountKey=/);
-    const settings = docs.find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> };
+    const settings = docs.find((d) => d.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
     expect(Object.keys(settings.data).filter((name) => /PASSWORD|CONNECTION_STRING/.test(name))).toEqual([]);
     const env = JSON.stringify(docs).match(/"name":"TIPSTREAM_[A-Z_]*(PASSWORD|CONNECTION_STRING)"[^}]*}/g) ?? [];
     for (const entry of env) expect(entry).toMatch(/"valueFrom":\{"secretKeyRef"/);
@@ -73,7 +73,7 @@ it('the azure overlay points every image at the registry, the FlinkDeployment to
   const images = JSON.stringify(docs).match(/"image":"[^"]*"/g) ?? [];
   expect(images.length).toBeGreaterThan(6);
   for (const image of images) expect(image).toMatch(/azurecr\.io\/tipstream\//);
-  expect((docs.find((d) => d.kind === 'FlinkDeployment') as { spec: { taskManager: { replicas: number } } }).spec.taskManager.replicas).toBe(2);
+  expect((docs.find((d) => d.kind === 'FlinkDeployment') as unknown as { spec: { taskManager: { replicas: number } } }).spec.taskManager.replicas).toBe(2);
 }, 60_000);
 
 describe('fails on a planted mistake', () => {
