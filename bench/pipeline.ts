@@ -38,6 +38,7 @@ import { findJava17 } from '../stack/java.js';
 import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
 import { compareResults, freePort, loadNow, median, runPeer, runTipstream, TaskManagerProfile, windowTime, type JobSources, type SideResult } from './pipeline-runs.js';
 import { runScalingPhase } from './scaling-phase.js';
+import { machineState } from './machine-quiet.js';
 
 const trips = Number(process.env.BENCH_TRIPS ?? 1_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -293,7 +294,7 @@ try {
       const withPeer = !(before && process.env.BENCH_PEER === '0');
       const sideNames = before ? ['tipstream', 'before', ...(withPeer ? ['peer'] : [])] : ['tipstream', 'peer'];
       const order = round % 2 === 1 ? sideNames : [...sideNames].reverse();
-      console.log(`round ${round} of ${rounds}: ${order.join(' then ')}; ${loadNow()}`);
+      console.log(`round ${round} of ${rounds}: ${order.join(' then ')}; ${(await machineState()).summary}`);
       const sides: Partial<Record<string, SideResult>> = {};
       for (const side of order) {
         const profile = profileDir && side === 'tipstream' ? new TaskManagerProfile(javaBin, pids['flink-taskmanager']!, profileDir, `round-${round}`) : undefined;
@@ -311,7 +312,7 @@ try {
         if (beforeDifference) throw new Error(`round ${round}: the results of ${beforeRef} differ from the peer's: ${beforeDifference}`);
       }
       results.push({ tipstream: ours.tripsPerSecond, peer: peer.tripsPerSecond, ...(sides.before ? { before: sides.before.tripsPerSecond } : {}) });
-      console.log(`  results equal (${ours.rows.length.toLocaleString('en-US')} rows); ratio ${(ours.tripsPerSecond / peer.tripsPerSecond).toFixed(2)}x${sides.before ? `; current / before ${(ours.tripsPerSecond / sides.before.tripsPerSecond).toFixed(3)}` : ''}; ${loadNow()}`);
+      console.log(`  results equal (${ours.rows.length.toLocaleString('en-US')} rows); ratio ${(ours.tripsPerSecond / peer.tripsPerSecond).toFixed(2)}x${sides.before ? `; current / before ${(ours.tripsPerSecond / sides.before.tripsPerSecond).toFixed(3)}` : ''}; ${(await machineState()).summary}`);
     }
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     console.log(`median of ${rounds} rounds: tipstream ${fmt(median(results.map((r) => r.tipstream)))} trips/s, peer ${fmt(median(results.map((r) => r.peer)))} trips/s; ratio per round ${results.map((r) => `${(r.tipstream / r.peer).toFixed(2)}x`).join(', ')}, median ${median(results.map((r) => r.tipstream / r.peer)).toFixed(2)}x`);

@@ -11,6 +11,7 @@ import type { ResolvedConfig } from '../common/config.js';
 import { createProgress } from '../common/progress.js';
 import { FlinkRestClient } from '../clients/index.js';
 import { LocalStackProvider } from '../stack/index.js';
+import { machineState } from './machine-quiet.js';
 import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './pipeline-runs.js';
 
 export interface ScalingPhaseOptions {
@@ -60,6 +61,16 @@ const shortName = (name: string) =>
     .replace(/\s+/g, ' ')
     .slice(0, 90);
 
+/** Runs `measure` between two looks at the machine, printed; noisy if either look was. */
+async function watched<T>(label: string, measure: () => Promise<T>): Promise<{ result: T; noisy: boolean }> {
+  const before = await machineState();
+  console.log(`  ${label}; before: ${before.summary}`);
+  const result = await measure();
+  const after = await machineState();
+  console.log(`    after: ${after.summary}`);
+  return { result, noisy: before.noisy || after.noisy };
+}
+
 /** The stack's processes and their pids, as they are now (a resize starts new TaskManagers). */
 async function stackPids(config: ResolvedConfig): Promise<Record<string, number>> {
   const pids: Record<string, number> = {};
@@ -89,10 +100,10 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
   const startingTaskManagers = (await flink.slots()).taskManagers;
   console.log(`scaling: the same ${topics.rideTopic} / ${topics.fareTopic} at parallelism ${parallelisms.join(', ')} on ${taskManagerCounts.join(' and ')} TaskManager(s) of ${config.stack.taskSlots} slots, the peer at ${parallelisms.map((p) => `local[${p}]`).join(', ')}; ${loadNow()}`);
 
-  const peers = new Map<number, SideResult>();
+  const peers = new Map<number, SideResult & { noisy: boolean }>();
   for (const threads of parallelisms) {
-    console.log(`  peer local[${threads}]; ${loadNow()}`);
-    peers.set(threads, await runPeer(config, topics, threads));
+    const { result, noisy } = await watched(`peer local[${threads}]`, () => runPeer(config, topics, threads));
+    peers.set(threads, { ...result, noisy });
   }
   const reference = peers.get(parallelisms[0]!)!;
   for (const [threads, peer] of peers) {
@@ -100,22 +111,23 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
     if (difference) throw new Error(`the peer's results at local[${threads}] differ from local[${parallelisms[0]}]: ${difference}`);
   }
 
-  const table: Array<{ taskManagers: number; parallelism: number; result: SideResult; bottleneck?: VertexLoad }> = [];
+  const table: Array<{ taskManagers: number; parallelism: number; result: SideResult; noisy: boolean; bottleneck?: VertexLoad }> = [];
   try {
     for (const taskManagers of taskManagerCounts) {
       await resizeStack(config, taskManagers);
       const pids = { ...(await stackPids(config)), ...options.extraPids };
       for (const parallelism of parallelisms) {
-        console.log(`  ${taskManagers} TaskManager(s), parallelism ${parallelism}; ${loadNow()}`);
         let loads: VertexLoad[] = [];
-        const result = await runTipstream(`${taskManagers} TM, parallelism ${parallelism}`, config, topics, pids, {
-          parallelism,
-          whileRunning: async (jobId) => {
-            await sleep(sampleAfterMs);
-            if ((await flink.job(jobId)).state !== 'RUNNING') return;
-            loads = await vertexLoads(config.flink.restUrl, jobId).catch(() => []);
-          },
-        });
+        const { result, noisy } = await watched(`${taskManagers} TaskManager(s), parallelism ${parallelism}`, () =>
+          runTipstream(`${taskManagers} TM, parallelism ${parallelism}`, config, topics, pids, {
+            parallelism,
+            whileRunning: async (jobId) => {
+              await sleep(sampleAfterMs);
+              if ((await flink.job(jobId)).state !== 'RUNNING') return;
+              loads = await vertexLoads(config.flink.restUrl, jobId).catch(() => []);
+            },
+          }),
+        );
         const difference = compareResults(result.rows, reference.rows);
         if (difference) throw new Error(`parallelism ${parallelism} on ${taskManagers} TaskManager(s): the results differ from the peer's: ${difference}`);
         if (loads.length === 0) console.log(`    (the job finished within ${sampleAfterMs / 1000} s: no metrics sampled)`);
@@ -123,20 +135,28 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
           console.log(`    ${String(Math.round(load.busyAvg)).padStart(4)} ms/s busy (busiest subtask ${String(Math.round(load.busyMax)).padStart(4)}), ${String(Math.round(load.backpressuredAvg)).padStart(4)} ms/s backpressured, ×${load.parallelism}: ${shortName(load.name)}`);
         }
         const bottleneck = [...loads].sort((a, b) => b.busyAvg - a.busyAvg)[0];
-        table.push({ taskManagers, parallelism, result, ...(bottleneck ? { bottleneck } : {}) });
+        table.push({ taskManagers, parallelism, result, noisy, ...(bottleneck ? { bottleneck } : {}) });
       }
     }
   } finally {
     await resizeStack(config, startingTaskManagers);
   }
 
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log('scaling, trips/s (results equal to the peer\'s everywhere):');
-  console.log(`  ${'parallelism'.padEnd(12)}${taskManagerCounts.map((n) => `tipstream ${n} TM`.padStart(18)).join('')}${'peer'.padStart(12)}`);
+  const fmt = (n: number, noisy: boolean) => `${Math.round(n).toLocaleString('en-US')}${noisy ? ' NOISY' : ''}`;
+  console.log("scaling, trips/s (results equal to the peer's everywhere; NOISY: the machine was not quiet before or after that run):");
+  console.log(`  ${'parallelism'.padEnd(12)}${taskManagerCounts.map((n) => `tipstream ${n} TM`.padStart(20)).join('')}${'peer local[P]'.padStart(20)}`);
   for (const parallelism of parallelisms) {
-    const cells = taskManagerCounts.map((n) => fmt(table.find((r) => r.taskManagers === n && r.parallelism === parallelism)!.result.tripsPerSecond).padStart(18));
-    console.log(`  ${String(parallelism).padEnd(12)}${cells.join('')}${fmt(peers.get(parallelism)!.tripsPerSecond).padStart(12)}`);
+    const cells = taskManagerCounts.map((n) => {
+      const row = table.find((r) => r.taskManagers === n && r.parallelism === parallelism)!;
+      return fmt(row.result.tripsPerSecond, row.noisy).padStart(20);
+    });
+    const peer = peers.get(parallelism)!;
+    console.log(`  ${String(parallelism).padEnd(12)}${cells.join('')}${fmt(peer.tripsPerSecond, peer.noisy).padStart(20)}`);
+  }
+  console.log('  the busiest vertex of each run (busy ms/s averaged over its subtasks):');
+  for (const row of table) {
+    if (row.bottleneck) console.log(`    ${row.taskManagers} TM, P ${row.parallelism}: ${Math.round(row.bottleneck.busyAvg)} ms/s busy, ${Math.round(row.bottleneck.backpressuredAvg)} backpressured: ${shortName(row.bottleneck.name)}`);
   }
   const perCore = table.filter((r) => r.parallelism === 1).map((r) => r.result.tripsPerSecond);
-  console.log(`  one subtask each (parallelism 1): median ${fmt(median(perCore))} trips/s; ${loadNow()}`);
+  console.log(`  one subtask each (parallelism 1): median ${fmt(median(perCore), table.some((r) => r.parallelism === 1 && r.noisy))} trips/s; ${loadNow()}`);
 }
