@@ -103,7 +103,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Started
   await app.register(fastifyStatic, { root: uplotDir, prefix: '/vendor/uplot/', decorateReply: false });
 
   app.get('/', (request, reply) => {
-    parseQuery(z.strictObject({ minRides: minRides.optional() }), request);
+    // span: the rolling span, in windows, the page follows while new windows arrive.
+    parseQuery(z.strictObject({ minRides: minRides.optional(), span: z.coerce.number().int('a whole number of windows').min(1).max(100_000).optional() }), request);
     return reply.sendFile('index.html');
   });
   app.get('/api/settings', () => ({ minRides: config.dashboard.minRides, pollIntervalMs, keyspace: config.cassandra.keyspace }));

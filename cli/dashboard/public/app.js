@@ -1,29 +1,53 @@
-// The dashboard page: a MapLibre choropleth of average tip per mile for one window, a legend,
-// the ranked neighborhoods, a slider over the stored windows that follows the newest unless
-// pinned, and a health strip. Data comes from this dashboard's own API; no tiles or glyphs are
-// requested (the style has no sources of its own and no text layers), so it works offline.
+// The dashboard page: a MapLibre choropleth of average tip per mile over a span of stored windows
+// (the whole run when it opens, ranked as `npm start` ranks it), borough outlines and names for
+// context, a legend with its class breaks, the ranked neighborhoods, a chart of one neighborhood
+// window by window, and a health strip. The span follows the newest window once new windows
+// arrive. Data comes from this dashboard's own API; no tiles or glyphs are requested (the style
+// has no sources of its own and no text layers; names are HTML), so it works offline.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { drawChart, seriesCsv } from '/chart.js';
+import { anchorOf, placeLabels } from '/labels.js';
 
 const PALETTE = ['#ffffcc', '#c7e9b4', '#7fcdbb', '#41b6c4', '#2c7fb8', '#253494'];
 const SPARSE_COLOUR = '#9e9e9e';
-const NO_DATA_COLOUR = '#eeeeee';
-const RANKED = 5;
+const NO_DATA_COLOUR = '#f3f3ee';
+const WATER_COLOUR = '#dde8f0';
+/** As many as `npm start` prints by default. */
+const TOP = 15;
+const BOTTOM = 5;
+/** The rolling span live mode follows, in windows, unless `?span=N` says otherwise. */
+const DEFAULT_LIVE_SPAN = 15;
+const HOUR_MS = 3_600_000;
 
 const $ = (id) => document.getElementById(id);
 const money = (n) => (n === null || n === undefined ? '-' : n.toFixed(2));
+const utc = (iso) => `${iso.slice(0, 16).replace('T', ' ')}`;
 
+const query = new URLSearchParams(location.search);
 const state = {
-  minRides: 5,
+  minRides: 10,
+  liveSpan: Number(query.get('span') ?? DEFAULT_LIVE_SPAN),
+  keyspace: '',
   windows: [], // { windowEnd, windowStart, neighborhoods, rides }, oldest first
-  rows: new Map(), // windowEnd -> rows
-  shown: null, // windowEnd on the map
-  follow: true,
+  runStart: null,
+  preset: 'run',
+  from: 0,
+  to: 0,
+  follow: false,
+  /** Set once the person picks a span: new windows then never change the preset. */
+  chosen: false,
+  summary: null,
+  selected: null,
+  series: null,
   fitted: false,
   health: null,
   streamDown: false,
-  /** windowEnd -> Date.now() when the map first showed it (read by the browser test). */
+  /** windowEnd -> Date.now() when the span shown first reached it (read by the browser test). */
   shownAt: {},
 };
+let chart = null;
+let summaryRequest = 0;
+let seriesRequest = 0;
 
 async function getJson(path) {
   const response = await fetch(path);
@@ -31,10 +55,7 @@ async function getJson(path) {
   return response.json();
 }
 
-/**
- * Quantile class breaks over the window's ranked values (every class holds about as many
- * neighborhoods), without repeats: a window of few neighborhoods has fewer classes.
- */
+/** Quantile class breaks over the ranked values (every class holds about as many neighborhoods), without repeats. */
 function classBreaks(values) {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return [];
@@ -48,27 +69,72 @@ function classColours(breaks) {
   return Array.from({ length: classes }, (_, i) => PALETTE[classes === 1 ? PALETTE.length - 1 : Math.round((i * (PALETTE.length - 1)) / (classes - 1))]);
 }
 
-function colourOf(value, breaks) {
-  return classColours(breaks)[breaks.filter((b) => value >= b).length];
+const colourOf = (value, breaks) => classColours(breaks)[breaks.filter((b) => value >= b).length];
+
+function windowSizeText() {
+  const w = state.windows.at(-1);
+  if (!w) return null;
+  const minutes = Math.round((Date.parse(w.windowEnd) - Date.parse(w.windowStart)) / 60_000);
+  return minutes % 60 === 0 ? `${minutes / 60}-hour` : `${minutes}-minute`;
 }
 
-const ranked = (row) => row.averageTipPerMile !== null && row.rideCount >= state.minRides;
+const runStartIndex = () => Math.max(0, state.windows.findIndex((w) => w.windowEnd === state.runStart));
+
+/** The indexes a preset covers, over the windows stored now; the rolling span stays inside the run. */
+function presetSpan(preset) {
+  const last = state.windows.length - 1;
+  if (preset === 'all') return [0, last];
+  if (preset === 'run') return [runStartIndex(), last];
+  if (preset === 'hour') {
+    const since = Date.parse(state.windows[last].windowEnd) - HOUR_MS;
+    return [state.windows.findIndex((w) => Date.parse(w.windowEnd) > since), last];
+  }
+  if (preset === 'latest') return [Math.max(runStartIndex(), last - state.liveSpan + 1), last];
+  if (preset === 'window') return [last, last];
+  return [state.from, state.to];
+}
+
+function applyPreset(preset) {
+  state.preset = preset;
+  if (state.windows.length === 0) return;
+  [state.from, state.to] = presetSpan(preset);
+}
+
+/** Reads the span's totals and ranking from the server, then draws them; a newer request wins. */
+async function refresh() {
+  renderSpanControls();
+  if (state.windows.length === 0) {
+    state.summary = null;
+    render();
+    return;
+  }
+  const request = ++summaryRequest;
+  const from = state.windows[state.from].windowEnd;
+  const to = state.windows[state.to].windowEnd;
+  const summary = await getJson(`/api/summary?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&minRides=${state.minRides}`);
+  if (request !== summaryRequest) return;
+  state.summary = summary;
+  render();
+  if (!(to in state.shownAt)) state.shownAt[to] = Date.now();
+  if (state.selected) await loadSeries(state.selected);
+}
 
 function render() {
-  const windowEnd = state.shown;
-  const rows = windowEnd ? state.rows.get(windowEnd) ?? [] : [];
-  const values = rows.filter(ranked).map((r) => r.averageTipPerMile);
+  const summary = state.summary;
+  const totals = summary?.totals ?? [];
+  const ranked = new Set(summary?.ranked ?? []);
+  const values = totals.filter((t) => ranked.has(t.neighborhood)).map((t) => t.tipPerMile);
   const breaks = classBreaks(values);
   map.removeFeatureState({ source: 'neighborhoods' });
-  for (const row of rows) {
-    const fill = ranked(row) ? colourOf(row.averageTipPerMile, breaks) : SPARSE_COLOUR;
-    map.setFeatureState({ source: 'neighborhoods', id: row.neighborhood }, { fill });
+  for (const t of totals) {
+    const fill = ranked.has(t.neighborhood) ? colourOf(t.tipPerMile, breaks) : SPARSE_COLOUR;
+    map.setFeatureState({ source: 'neighborhoods', id: t.neighborhood }, { fill, hasData: true });
   }
   renderLegend(breaks, values.length > 0);
-  renderRanked(rows);
-  renderWindowControls();
-  if (windowEnd && !(windowEnd in state.shownAt)) state.shownAt[windowEnd] = Date.now();
-  if (!state.fitted && rows.length > 0) fitTo(new Set(rows.map((r) => r.neighborhood)));
+  renderRanked();
+  renderInfo();
+  renderLabels();
+  if (!state.fitted && totals.length > 0) fitTo(new Set(totals.map((t) => t.neighborhood)));
 }
 
 function renderLegend(breaks, hasValues) {
@@ -78,51 +144,85 @@ function renderLegend(breaks, hasValues) {
     classColours(breaks).forEach((colour, i) => {
       const low = edges[i];
       const high = edges[i + 1];
-      const label = low === null && high === null ? 'every neighborhood ranked' : low === null ? `below $${money(high)}` : high === null ? `$${money(low)} and more` : `$${money(low)} to $${money(high)}`;
+      const label = low === null && high === null ? 'every ranked neighborhood' : low === null ? `below $${money(high)}` : high === null ? `$${money(low)} and more` : `$${money(low)} to $${money(high)}`;
       items.push([colour, label]);
     });
   }
-  items.push([SPARSE_COLOUR, `fewer than ${state.minRides} rides, or no miles`], [NO_DATA_COLOUR, 'no rides in this window']);
+  items.push([SPARSE_COLOUR, `grey: fewer than ${state.minRides} rides over the span (not ranked), or no miles`], ['hatched', 'hatched: no rides in the span']);
   $('legend').replaceChildren(
     ...items.map(([colour, label]) => {
       const li = document.createElement('li');
       const swatch = document.createElement('span');
-      swatch.className = 'swatch';
-      swatch.style.background = colour;
+      swatch.className = colour === 'hatched' ? 'swatch hatched' : 'swatch';
+      if (colour !== 'hatched') swatch.style.background = colour;
       li.append(swatch, label);
       return li;
     }),
   );
 }
 
-function renderRanked(rows) {
-  const sorted = rows.filter(ranked).sort((a, b) => b.averageTipPerMile - a.averageTipPerMile || b.rideCount - a.rideCount);
-  const item = (row) => {
+function renderRanked() {
+  const byName = new Map((state.summary?.totals ?? []).map((t) => [t.neighborhood, t]));
+  const sorted = (state.summary?.ranked ?? []).map((name) => byName.get(name));
+  const item = (t) => {
     const li = document.createElement('li');
-    li.dataset.neighborhood = row.neighborhood;
+    li.dataset.neighborhood = t.neighborhood;
+    if (t.neighborhood === state.selected) li.className = 'selected';
     const figure = document.createElement('span');
-    figure.textContent = `$${money(row.averageTipPerMile)}/mi · ${row.rideCount}`;
-    li.append(row.neighborhood, figure);
+    figure.textContent = `$${money(t.tipPerMile)}/mi · ${t.rides} rides`;
+    li.append(t.neighborhood, figure);
+    li.addEventListener('click', () => void select(t.neighborhood));
     return li;
   };
-  // With fewer than twice RANKED neighborhoods, the better half is the top and the rest the bottom.
-  const top = sorted.slice(0, Math.min(RANKED, Math.ceil(sorted.length / 2)));
-  const bottom = sorted.slice(top.length).reverse().slice(0, RANKED);
+  const top = sorted.slice(0, TOP);
+  const bottom = sorted.slice(top.length).reverse().slice(0, BOTTOM);
+  $('top-title').textContent = `Best tip per mile (at least ${state.minRides} rides, as npm start ranks them)`;
   $('top').replaceChildren(...top.map(item));
   $('bottom').replaceChildren(...bottom.map(item));
 }
 
-function renderWindowControls() {
-  const slider = $('slider');
-  slider.max = String(Math.max(0, state.windows.length - 1));
-  slider.disabled = state.windows.length < 2;
-  const index = state.windows.findIndex((w) => w.windowEnd === state.shown);
-  if (index >= 0) slider.value = String(index);
-  const shown = state.windows[index];
-  $('window-label').textContent = shown
-    ? `window ${shown.windowStart.slice(0, 19).replace('T', ' ')} to ${shown.windowEnd.slice(11, 19)} UTC: ${shown.rides} rides in ${shown.neighborhoods} neighborhoods (${index + 1} of ${state.windows.length})`
-    : 'no windows stored yet';
+function spanText() {
+  if (state.windows.length === 0) return 'no windows stored yet';
+  const first = state.windows[state.from];
+  const last = state.windows[state.to];
+  const count = state.to - state.from + 1;
+  const what = { run: 'the whole run', all: 'every stored window', hour: 'the last hour', latest: `the latest ${state.liveSpan} windows`, window: 'one window', custom: 'a chosen span' }[state.preset];
+  return `${what}: ${count} window${count === 1 ? '' : 's'}, ${utc(first.windowStart)} to ${utc(last.windowEnd)} UTC`;
+}
+
+function renderInfo() {
+  const info = $('info');
+  if (state.windows.length === 0) {
+    const empty = document.createElement('span');
+    empty.className = 'empty';
+    empty.textContent = 'no results yet: run `npm start`';
+    info.replaceChildren(empty, ` (keyspace ${state.keyspace}: no windows stored)`);
+    return;
+  }
+  const newest = state.windows.at(-1);
+  const city = state.summary?.city;
+  const parts = [
+    `keyspace ${state.keyspace}`,
+    `${windowSizeText()} windows`,
+    `${state.windows.length} stored, newest ending ${utc(newest.windowEnd)} UTC`,
+    `showing ${spanText()}`,
+    city ? `${city.rides.toLocaleString('en-US')} rides, city-wide $${money(city.tipPerMile)} a mile` : '',
+    state.follow ? 'following new windows' : '',
+  ];
+  info.textContent = parts.filter(Boolean).join(' · ');
+}
+
+function renderSpanControls() {
+  const max = String(Math.max(0, state.windows.length - 1));
+  for (const id of ['from', 'to']) {
+    $(id).max = max;
+    $(id).disabled = state.windows.length < 2;
+  }
+  $('from').value = String(state.from);
+  $('to').value = String(state.to);
+  $('preset').value = state.preset;
   $('follow').checked = state.follow;
+  $('span-label').textContent = spanText();
 }
 
 function fitTo(names) {
@@ -130,22 +230,46 @@ function fitTo(names) {
   const extend = (coords) => (typeof coords[0] === 'number' ? bounds.extend(coords) : coords.forEach(extend));
   for (const feature of neighborhoods.features) if (names.has(feature.properties.name)) extend(feature.geometry.coordinates);
   if (!bounds.isEmpty()) {
-    map.fitBounds(bounds, { padding: 20, animate: false });
+    map.fitBounds(bounds, { padding: 30, animate: false });
     state.fitted = true;
   }
 }
 
-async function show(windowEnd) {
-  if (!state.rows.has(windowEnd)) {
-    const { rows } = await getJson(`/api/results?windowEnd=${encodeURIComponent(windowEnd)}`);
-    state.rows.set(windowEnd, rows);
-  }
-  state.shown = windowEnd;
-  render();
+function renderLabels() {
+  const ridesOf = new Map((state.summary?.totals ?? []).map((t) => [t.neighborhood, t.rides]));
+  const named = neighborhoods.features
+    .filter((f) => ridesOf.has(f.properties.name) && anchors.has(f.properties.name))
+    .sort((a, b) => ridesOf.get(b.properties.name) - ridesOf.get(a.properties.name))
+    .map((f) => ({ text: f.properties.name, at: anchors.get(f.properties.name) }));
+  const boroughLabels = (boroughs?.features ?? []).map((f) => ({ text: f.properties.name, at: anchorOf(f.geometry), className: 'borough' }));
+  placeLabels(map, $('labels'), [...boroughLabels, ...named]);
+}
+
+async function select(neighborhood) {
+  state.selected = neighborhood;
+  renderRanked();
+  await loadSeries(neighborhood);
+}
+
+async function loadSeries(neighborhood) {
+  const request = ++seriesRequest;
+  const from = state.windows[state.from].windowEnd;
+  const to = state.windows[state.to].windowEnd;
+  const series = await getJson(`/api/series?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&neighborhood=${encodeURIComponent(neighborhood)}`);
+  if (request !== seriesRequest) return;
+  state.series = series;
+  $('chart-panel').hidden = false;
+  const total = state.summary?.totals.find((t) => t.neighborhood === neighborhood);
+  $('chart-title').textContent = `${neighborhood}: tip per mile per window, ${spanText()}${total ? ` (over the span $${money(total.tipPerMile)} a mile, ${total.rides} rides)` : ''}`;
+  chart = drawChart($('chart'), neighborhood, series.points, chart);
+  window.tipstream.chart = chart;
+  const csv = $('csv');
+  if (csv.href.startsWith('blob:')) URL.revokeObjectURL(csv.href);
+  csv.href = URL.createObjectURL(new Blob([seriesCsv(neighborhood, series.points)], { type: 'text/csv' }));
+  csv.download = `tipstream-${neighborhood.replace(/[^A-Za-z0-9]+/g, '-')}-${from.slice(0, 16)}-${to.slice(0, 16)}.csv`.replace(/:/g, '');
 }
 
 function addWindow(windowEnd, rows) {
-  state.rows.set(windowEnd, rows);
   const summary = {
     windowStart: rows[0]?.windowStart ?? windowEnd,
     windowEnd,
@@ -156,10 +280,11 @@ function addWindow(windowEnd, rows) {
   if (at === -1) state.windows.push(summary);
   else if (state.windows[at].windowEnd === windowEnd) state.windows[at] = summary;
   else state.windows.splice(at, 0, summary);
+  if (state.runStart === null) state.runStart = windowEnd;
+  return at === -1;
 }
 
 function renderHealth() {
-  const strip = $('health');
   const parts = [];
   const add = (text, cls) => {
     const span = document.createElement('span');
@@ -177,7 +302,7 @@ function renderHealth() {
     else add(c.status === 'up' ? 'Cassandra up' : `Cassandra unreachable (${c.error}): showing the last data`, c.status === 'up' ? '' : 'down');
     const job = h.job;
     if (job.status === 'pending') add('asking Flink…');
-    if (job.status === 'no-job') add('no job deployed', 'down');
+    if (job.status === 'no-job') add('no job deployed');
     if (job.status === 'lost') add(job.error, 'down');
     if (job.status === 'down') {
       const reason = job.error.length > 120 ? `${job.error.slice(0, 120)}…` : job.error;
@@ -196,7 +321,7 @@ function renderHealth() {
       add(`watermark lag ${m.watermarkLagSeconds === null ? '-' : `${m.watermarkLagSeconds} s`}`, stale);
     }
   }
-  strip.replaceChildren(...parts);
+  $('health').replaceChildren(...parts);
 }
 
 function showTooltip(event) {
@@ -207,7 +332,7 @@ function showTooltip(event) {
     return;
   }
   const name = feature.properties.name;
-  const row = (state.rows.get(state.shown) ?? []).find((r) => r.neighborhood === name);
+  const total = state.summary?.totals.find((t) => t.neighborhood === name);
   const table = document.createElement('table');
   const line = (label, value) => {
     const tr = table.insertRow();
@@ -216,13 +341,14 @@ function showTooltip(event) {
   };
   const title = document.createElement('strong');
   title.textContent = name;
-  if (row) {
-    line('rides', String(row.rideCount));
-    line('avg fare', `$${money(row.averageFareAmount)}`);
-    line('avg tip', `$${money(row.averageTipAmount)}`);
-    line('tip per mile', row.averageTipPerMile === null ? '-' : `$${money(row.averageTipPerMile)}`);
+  if (total) {
+    line('rides', String(total.rides));
+    line('avg fare', `$${money(total.averageFare)}`);
+    line('avg tip', `$${money(total.averageTip)}`);
+    line('tip per mile', total.tipPerMile === null ? '-' : `$${money(total.tipPerMile)}`);
+    line('click', 'for its chart');
   } else {
-    line('no rides in this window', '');
+    line('no rides in this span', '');
   }
   tooltip.replaceChildren(title, table);
   tooltip.style.left = `${event.originalEvent.clientX + 12}px`;
@@ -230,45 +356,105 @@ function showTooltip(event) {
   tooltip.hidden = false;
 }
 
-const [settings, neighborhoods, stored] = await Promise.all([
-  getJson('/api/settings'),
-  getJson('/api/neighborhoods.geojson'),
-  getJson('/api/windows'),
-]);
-const fromQuery = new URLSearchParams(location.search).get('minRides');
-state.minRides = fromQuery === null ? settings.minRides : Number(fromQuery);
+/** Diagonal lines for the neighborhoods without rides, drawn once into an image MapLibre can tile. */
+function hatchImage() {
+  const size = 8;
+  const data = new Uint8Array(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 4;
+      const onLine = (x + y) % size === 0;
+      data.set(onLine ? [138, 138, 138, 255] : [243, 243, 238, 255], i);
+    }
+  }
+  return { width: size, height: size, data };
+}
+
+const [settings, neighborhoods, stored] = await Promise.all([getJson('/api/settings'), getJson('/api/neighborhoods.geojson'), getJson('/api/windows')]);
+const anchors = new Map(neighborhoods.features.map((f) => [f.properties.name, anchorOf(f.geometry)]));
+let boroughs = null;
+state.minRides = query.get('minRides') === null ? settings.minRides : Number(query.get('minRides'));
+state.keyspace = stored.keyspace;
 state.windows = stored.windows;
+state.runStart = stored.runStart;
 
 const map = new maplibregl.Map({
   container: 'map',
-  // A plain background and our polygons: no tile, sprite or glyph source is ever requested.
-  style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f7f7f2' } }] },
-  center: [-73.95, 40.73],
-  zoom: 10,
+  // A water-coloured background, the boroughs as land and our polygons: no tile, sprite or glyph source is ever requested.
+  style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': WATER_COLOUR } }] },
+  center: [-73.95, 40.71],
+  zoom: 9.6,
   attributionControl: false,
 });
-window.tipstream = { map, state };
+window.tipstream = { map, state, chart: null };
 
 await new Promise((resolve) => map.once('load', resolve));
+map.addImage('hatch', hatchImage());
 map.addSource('neighborhoods', { type: 'geojson', data: neighborhoods, promoteId: 'name' });
 map.addLayer({
   id: 'neighborhood-fill',
   type: 'fill',
   source: 'neighborhoods',
-  paint: { 'fill-color': ['coalesce', ['feature-state', 'fill'], NO_DATA_COLOUR], 'fill-opacity': 0.85 },
+  paint: { 'fill-color': ['coalesce', ['feature-state', 'fill'], NO_DATA_COLOUR], 'fill-opacity': 0.9 },
+});
+map.addLayer({
+  id: 'neighborhood-hatch',
+  type: 'fill',
+  source: 'neighborhoods',
+  paint: { 'fill-pattern': 'hatch', 'fill-opacity': ['case', ['boolean', ['feature-state', 'hasData'], false], 0, 0.6] },
 });
 map.addLayer({ id: 'neighborhood-outline', type: 'line', source: 'neighborhoods', paint: { 'line-color': '#666', 'line-width': 0.4 } });
 map.on('mousemove', 'neighborhood-fill', showTooltip);
 map.on('mouseleave', 'neighborhood-fill', () => ($('tooltip').hidden = true));
-
-$('slider').addEventListener('input', (event) => {
-  const index = Number(event.target.value);
-  state.follow = index === state.windows.length - 1;
-  void show(state.windows[index].windowEnd);
+map.on('click', 'neighborhood-fill', (event) => {
+  const name = event.features?.[0]?.properties.name;
+  if (name) void select(name);
 });
+map.on('moveend', renderLabels);
+
+// The boroughs take the server a few seconds to dissolve the first time: drawn when they come.
+void getJson('/api/boroughs.geojson').then(
+  (collection) => {
+    boroughs = collection;
+    map.addSource('boroughs', { type: 'geojson', data: collection });
+    map.addLayer({ id: 'borough-land', type: 'fill', source: 'boroughs', paint: { 'fill-color': '#fbfbf7' } }, 'neighborhood-fill');
+    map.addLayer({ id: 'borough-outline', type: 'line', source: 'boroughs', paint: { 'line-color': '#3a4a5a', 'line-width': 1.6 } });
+    renderLabels();
+  },
+  () => undefined,
+);
+
+$('preset').addEventListener('change', (event) => {
+  state.chosen = true;
+  state.follow = event.target.value === 'latest' || (state.follow && event.target.value !== 'custom');
+  applyPreset(event.target.value);
+  void refresh();
+});
+for (const id of ['from', 'to']) {
+  $(id).addEventListener('input', (event) => {
+    state.chosen = true;
+    state.preset = 'custom';
+    const index = Number(event.target.value);
+    if (id === 'from') [state.from, state.to] = [index, Math.max(index, state.to)];
+    else [state.from, state.to] = [Math.min(state.from, index), index];
+    state.follow = state.to === state.windows.length - 1 && state.follow;
+    void refresh();
+  });
+}
 $('follow').addEventListener('change', (event) => {
+  state.chosen = true;
   state.follow = event.target.checked;
-  if (state.follow && state.windows.length > 0) void show(state.windows[state.windows.length - 1].windowEnd);
+  if (state.follow && state.windows.length > 0) {
+    const length = state.to - state.from;
+    state.to = state.windows.length - 1;
+    state.from = Math.max(0, state.to - length);
+  }
+  void refresh();
+});
+$('chart-close').addEventListener('click', () => {
+  state.selected = null;
+  $('chart-panel').hidden = true;
+  renderRanked();
 });
 
 const events = new EventSource('/api/events');
@@ -286,13 +472,26 @@ events.addEventListener('health', (event) => {
 });
 events.addEventListener('window', (event) => {
   const { windowEnd, rows } = JSON.parse(event.data);
-  addWindow(windowEnd, rows);
-  const newest = state.windows[state.windows.length - 1].windowEnd;
-  if (state.follow && windowEnd === newest) void show(windowEnd);
-  else if (windowEnd === state.shown) render();
-  else renderWindowControls();
+  const wasEmpty = state.windows.length === 0;
+  const isNewest = addWindow(windowEnd, rows);
+  // New windows arriving mean a live job is producing them: follow a rolling span of the latest
+  // ones, unless the person has chosen what to see.
+  if (isNewest && !state.chosen && !wasEmpty) {
+    state.follow = true;
+    applyPreset('latest');
+  } else if (wasEmpty || (state.follow && isNewest)) {
+    const length = wasEmpty ? 0 : state.to - state.from;
+    state.to = state.windows.length - 1;
+    state.from = Math.max(0, state.to - length);
+  } else {
+    // A window before the span's end moves the indexes of the ones after it.
+    const from = state.windows.findIndex((w) => w.windowEnd === state.summary?.from);
+    const to = state.windows.findIndex((w) => w.windowEnd === state.summary?.to);
+    if (from >= 0 && to >= 0) [state.from, state.to] = [from, to];
+  }
+  void refresh();
 });
 
 renderHealth();
-if (state.windows.length > 0) await show(state.windows[state.windows.length - 1].windowEnd);
-else render();
+if (state.windows.length > 0) applyPreset('run');
+await refresh();
