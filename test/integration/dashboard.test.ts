@@ -27,7 +27,6 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 /** The top class of the page's palette: the best tip per mile of a window is always in it. */
 const TOP_COLOUR = '#253494';
 const outputDir = resolve(projectRoot, 'test-output');
-const docsDir = resolve(projectRoot, 'docs');
 
 const base = loadConfig();
 const keyspace = `dashboard_${uniqueName('t').slice(2).replace(/-/g, '')}`;
@@ -290,7 +289,6 @@ it('opens on the whole run ranked as npm start ranks it, on a map fitted to the 
 
   mkdirSync(outputDir, { recursive: true });
   await page.screenshot({ path: join(outputDir, 'dashboard.png') });
-  await page.screenshot({ path: join(docsDir, 'dashboard.png') });
 
   // The tooltip of a neighborhood: its totals over the run, as npm start prints them.
   const soho = rankNeighborhoods(await storedBetween(W1, W2), MIN_RIDES).find((t) => t.neighborhood === 'SoHo')!;
