@@ -59,6 +59,7 @@ export const configFlags = {
   'metrics.port': { flag: 'port', value: '<port>', help: 'metrics port for --serve' },
   'dashboard.port': { flag: 'port', value: '<port>', help: 'port the dashboard listens on' },
   'dashboard.minRides': { flag: 'min-rides', value: '<n>', help: 'rank only neighborhoods with at least this many rides in the span shown (as npm start)' },
+  'dashboard.liveSpan': { flag: 'live-span', value: '<windows>', help: 'the rolling span, in windows, that live mode ranks over and the page follows' },
   'dashboard.pollInterval': { flag: 'poll-interval', value: '<duration>', help: 'how often new results are read from Cassandra' },
   'job.windowSize': { flag: 'window', value: '<size>', help: 'tumbling window size, e.g. "1 minute"' },
   'job.rideWatermarkDelay': { flag: 'watermark-delay', value: '<delay>', help: 'ride watermark delay' },

@@ -16,6 +16,7 @@ import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type Wind
 import { pollUntil } from '../common/retry.js';
 import { AcknowledgedTransport, defaultInputs, Heartbeat, KafkaTransport, replay, SendFrontier, type GeneratorSummary } from '../generator/index.js';
 import { collectJobMetrics, deployJob, latestCheckpoint, readDeployment, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
+import { RollingWindows, type RollingRanking } from './live-ranking.js';
 
 const log = childLogger('live');
 
@@ -33,6 +34,10 @@ export interface LiveOptions {
   onRows?: (rows: WindowResult[]) => void;
   /** Called once the live clock runs: event time `clock()` is now (bench:pipeline maps window ends to wall time with it). */
   onClock?: (clock: () => number) => void;
+  /** The view ranks neighborhoods over this many latest windows (default `dashboard.liveSpan`)... */
+  rankSpan?: number;
+  /** ...those with at least this many rides in them (default `dashboard.minRides`, npm start's 10). */
+  minRides?: number;
 }
 
 export interface LiveView {
@@ -49,6 +54,8 @@ export interface LiveView {
   watermarkLagSeconds: number | null;
   /** The latest window written to Cassandra, its rows by tip per mile. */
   latestWindow?: { windowEnd: string; rows: WindowResult[] };
+  /** The neighborhoods over the latest windows written, ranked as `npm start` ranks them. */
+  ranking?: RollingRanking;
   rowsWritten: number;
 }
 
@@ -73,6 +80,10 @@ interface LiveState {
   jobId: string;
   /** Set while a run runs: found at start, that run ended without Ctrl-C (killed) and its job may still run. */
   running?: true;
+  /** While running: the wall time `clock` was taken at, the speedup and the events sent so far (the dashboard's strip reads them). */
+  wallAt?: number;
+  speedup?: number;
+  eventsSent?: number;
 }
 
 export function liveStateFile(config: ResolvedConfig, name = 'tipstream-live'): string {
@@ -203,6 +214,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   // The relay: the latest window it wrote is what the view shows.
   const relayAbort = new AbortController();
   let latestWindow: LiveView['latestWindow'];
+  const recent = new RollingWindows(options.rankSpan ?? config.dashboard.liveSpan);
   let rowsWritten = 0;
   let lastRowsAt = Date.now();
   const relayOptions = {
@@ -212,6 +224,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
       options.onRows?.(rows);
       rowsWritten += rows.length;
       lastRowsAt = Date.now();
+      recent.add(rows);
       for (const row of rows) {
         if (!latestWindow || Date.parse(row.windowEnd) > Date.parse(latestWindow.windowEnd)) latestWindow = { windowEnd: row.windowEnd, rows: [] };
         if (row.windowEnd === latestWindow.windowEnd) latestWindow.rows.push(row);
@@ -266,7 +279,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     eventsPerSecond: rate.perSecond,
     ...(metrics ? { metrics } : {}),
     watermarkLagSeconds: metrics?.windowWatermark ? Math.round((clock() - Date.parse(metrics.windowWatermark)) / 1000) : null,
-    ...(latestWindow ? { latestWindow } : {}),
+    ...(latestWindow ? { latestWindow, ranking: recent.rank(options.minRides ?? config.dashboard.minRides) } : {}),
     rowsWritten,
   });
   let stopping = false;
@@ -275,7 +288,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     const now = Date.now();
     // Where this run is, for a next run should this one be killed (until the stop writes its own).
     if (!stopping) {
-      const running: LiveState = { ...(previous?.savepoint ? { savepoint: previous.savepoint } : {}), clock: clock(), jobId, running: true };
+      const running: LiveState = { ...(previous?.savepoint ? { savepoint: previous.savepoint } : {}), clock: clock(), jobId, running: true, wallAt: now, speedup: options.speedup, eventsSent };
       stateWrite = stateWrite.then(() => writeFile(liveStateFile(config, name), `${JSON.stringify(running)}\n`)).catch(() => undefined);
     }
     rate = { at: now, sent: eventsSent, perSecond: ((eventsSent - rate.sent) * 1000) / Math.max(1, now - rate.at) };

@@ -15,6 +15,7 @@ import { collectJobMetrics, deployJob, ensureFunctionsJar, runRelay } from '../o
 import { createStackProvider, forgetApp, isRunning, runningApp, startApp } from '../stack/index.js';
 import { action, configFor, withConfigFlags } from './flags.js';
 import { rankNeighborhoods } from './results-order.js';
+import { rankingHeader } from './live-ranking.js';
 import { runLive, type LiveView } from './live.js';
 
 /**
@@ -110,8 +111,8 @@ async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: num
         // Piped: one line per new window.
         if (view.latestWindow && view.latestWindow.windowEnd !== printedWindow) {
           printedWindow = view.latestWindow.windowEnd;
-          const best = [...view.latestWindow.rows].filter((r) => r.neighborhood !== 'Unknown').sort((a, b) => (b.averageTipPerMile ?? -1) - (a.averageTipPerMile ?? -1))[0];
-          process.stdout.write(`window ending ${view.latestWindow.windowEnd}: ${view.latestWindow.rows.length} neighborhoods${best ? `, best tip per mile ${best.neighborhood} ${best.averageTipPerMile?.toFixed(2)}` : ''}; ${Math.round(view.eventsPerSecond)} events/s; malformed rides ${view.metrics?.malformedRides ?? 'unknown'}, fares ${view.metrics?.malformedFares ?? 'unknown'}; watermark lag ${view.watermarkLagSeconds ?? 'unknown'} s\n`);
+          const best = view.ranking?.ranked[0];
+          process.stdout.write(`window ending ${view.latestWindow.windowEnd}: ${view.latestWindow.rows.length} neighborhoods${best ? `; best tip per mile over the last ${view.ranking?.windows} windows (≥ ${view.ranking?.minRides} rides) ${best.neighborhood} ${best.tipPerMile?.toFixed(2)}` : ''}; ${Math.round(view.eventsPerSecond)} events/s; malformed rides ${view.metrics?.malformedRides ?? 'unknown'}, fares ${view.metrics?.malformedFares ?? 'unknown'}; watermark lag ${view.watermarkLagSeconds ?? 'unknown'} s\n`);
         }
       },
     });
@@ -138,7 +139,7 @@ async function runLiveInTerminal(config: ResolvedConfig, options: { speedup: num
   }
 }
 
-/** The live view as lines: the clock, the flow, the health, and the latest window's best neighborhoods. */
+/** The live view as lines: the clock, the flow, the health, and the best neighborhoods over the rolling span. */
 export function renderLiveView(view: LiveView, top: number): string {
   const m = view.metrics;
   const lines = [
@@ -147,21 +148,22 @@ export function renderLiveView(view: LiveView, top: number): string {
     `malformed: rides ${m?.malformedRides ?? 'unknown'}, fares ${m?.malformedFares ?? 'unknown'}${m?.implausibleRides || m?.implausibleFares ? `   implausible time: rides ${m.implausibleRides ?? 'unknown'}, fares ${m.implausibleFares ?? 'unknown'}` : ''}   trips joined ${m?.tripsJoined ?? 'unknown'}   job ${m?.state ?? 'unknown'}${m?.restarts ? `, ${m.restarts} restarts` : ''}   rows written ${view.rowsWritten}`,
     '',
   ];
-  if (!view.latestWindow) {
+  if (!view.ranking) {
     lines.push('waiting for the first window to close...');
   } else {
-    const rows = [...view.latestWindow.rows].filter((r) => r.neighborhood !== 'Unknown').sort((a, b) => (b.averageTipPerMile ?? -1) - (a.averageTipPerMile ?? -1)).slice(0, top);
-    lines.push(`window ending ${view.latestWindow.windowEnd}: top ${rows.length} pickup neighborhoods by tip per mile`);
+    const rows = view.ranking.ranked.slice(0, top);
+    lines.push(rankingHeader(view.ranking, rows.length));
     lines.push(`  ${'neighborhood'.padEnd(30)} ${'rides'.padStart(6)} ${'avg fare'.padStart(8)} ${'avg tip'.padStart(8)} ${'tip/mile'.padStart(8)}`);
     for (const r of rows) {
-      lines.push(`  ${r.neighborhood.slice(0, 30).padEnd(30)} ${String(r.rideCount).padStart(6)} ${r.averageFareAmount.toFixed(2).padStart(8)} ${r.averageTipAmount.toFixed(2).padStart(8)} ${(r.averageTipPerMile === null ? '-' : r.averageTipPerMile.toFixed(2)).padStart(8)}`);
+      lines.push(`  ${r.neighborhood.slice(0, 30).padEnd(30)} ${String(r.rides).padStart(6)} ${r.averageFare.toFixed(2).padStart(8)} ${r.averageTip.toFixed(2).padStart(8)} ${(r.tipPerMile === null ? '-' : r.tipPerMile.toFixed(2)).padStart(8)}`);
     }
+    if (rows.length === 0) lines.push(`  (no neighborhood has ${view.ranking.minRides} rides yet)`);
   }
   return lines.join('\n');
 }
 
 export function registerStartCommand(program: Command): void {
-  withConfigFlags(program.command('start'), ['job.windowSize', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'udf.boundaries', 'udf.nameField', 'udf.where'], {
+  withConfigFlags(program.command('start'), ['dashboard.liveSpan', 'job.windowSize', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'udf.boundaries', 'udf.nameField', 'udf.where'], {
     'job.windowSize': { help: 'tumbling window', default: '"1 minute" here' },
     'udf.boundaries': { help: 'neighborhood boundaries', default: 'the Zillow shapefile' },
   })
@@ -210,7 +212,9 @@ export function registerStartCommand(program: Command): void {
 
           if (options.live) {
             step(`3/3 live: trips at ${speedup}x the wall clock into ${config.kafka.rideTopic} and ${config.kafka.fareTopic}, the job unbounded (${config.job.windowSize} windows), the relay into Cassandra; Ctrl-C stops`);
-            await runLiveInTerminal(config, { speedup, malformedRate, top, dashboard: options.dashboard });
+            // The terminal and the dashboard beside it rank by the same minimum: --min-rides when given, else dashboard.minRides (10, as here).
+            const liveConfig = command.getOptionValueSource('minRides') === 'cli' ? { ...config, dashboard: { ...config.dashboard, minRides } } : config;
+            await runLiveInTerminal(liveConfig, { speedup, malformedRate, top, dashboard: options.dashboard });
             return;
           }
 

@@ -130,6 +130,8 @@ export const configSchema = z.strictObject({
     port: port,
     /** Neighborhoods with fewer rides in a window are greyed out: too few trips to rank. */
     minRides: z.coerce.number().int().min(1).max(1_000_000),
+    /** The rolling span, in windows, that live mode's terminal ranks over and the page follows once new windows arrive. */
+    liveSpan: z.coerce.number().int().min(1).max(100_000),
     /** How often the dashboard reads new window results from Cassandra (each read costs request units on Cosmos DB). */
     pollInterval: duration,
   }),
@@ -244,7 +246,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       nameField: 'Name',
     },
     metrics: { port: 9464 },
-    dashboard: { port: 8095, minRides: 10, pollInterval: '1 s' },
+    dashboard: { port: 8095, minRides: 10, liveSpan: 15, pollInterval: '1 s' },
     job: {
       windowSize: '1 hour',
       rideWatermarkDelay: '3 minutes',

@@ -8,7 +8,7 @@ import { startDashboard } from './server.js';
 export { startDashboard, type DashboardOptions, type StartedDashboard } from './server.js';
 
 export function registerDashboardCommand(program: Command): void {
-  withConfigFlags(program.command('dashboard'), ['dashboard.port', 'dashboard.minRides', 'dashboard.pollInterval', 'udf.boundaries', 'udf.nameField', 'udf.where', 'cassandra.keyspace', 'flink.restUrl'], {
+  withConfigFlags(program.command('dashboard'), ['dashboard.port', 'dashboard.minRides', 'dashboard.liveSpan', 'dashboard.pollInterval', 'udf.boundaries', 'udf.nameField', 'udf.where', 'cassandra.keyspace', 'flink.restUrl'], {
     'udf.boundaries': { default: 'the one the udf-service uses' },
   })
     .description('serve the live map of tip per mile per neighborhood, with the pipeline health (until Ctrl-C)')

@@ -107,7 +107,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Started
     parseQuery(z.strictObject({ minRides: minRides.optional(), span: z.coerce.number().int('a whole number of windows').min(1).max(100_000).optional() }), request);
     return reply.sendFile('index.html');
   });
-  app.get('/api/settings', () => ({ minRides: config.dashboard.minRides, pollIntervalMs, keyspace: config.cassandra.keyspace }));
+  app.get('/api/settings', () => ({ minRides: config.dashboard.minRides, liveSpan: config.dashboard.liveSpan, pollIntervalMs, keyspace: config.cassandra.keyspace }));
   app.get('/api/neighborhoods.geojson', (_request, reply) => reply.type('application/geo+json').send(neighborhoodsJson));
   app.get('/api/boroughs.geojson', async (_request, reply) => reply.type('application/geo+json').send(await boroughsJson));
   app.get('/api/windows', async (request) => {

@@ -15,8 +15,6 @@ const WATER_COLOUR = '#dde8f0';
 /** As many as `npm start` prints by default. */
 const TOP = 15;
 const BOTTOM = 5;
-/** The rolling span live mode follows, in windows, unless `?span=N` says otherwise. */
-const DEFAULT_LIVE_SPAN = 15;
 const HOUR_MS = 3_600_000;
 
 const $ = (id) => document.getElementById(id);
@@ -26,7 +24,8 @@ const utc = (iso) => `${iso.slice(0, 16).replace('T', ' ')}`;
 const query = new URLSearchParams(location.search);
 const state = {
   minRides: 10,
-  liveSpan: Number(query.get('span') ?? DEFAULT_LIVE_SPAN),
+  /** The rolling span live mode follows, in windows: `?span=N`, else the server's `dashboard.liveSpan`. */
+  liveSpan: 15,
   keyspace: '',
   windows: [], // { windowEnd, windowStart, neighborhoods, rides }, oldest first
   runStart: null,
@@ -318,7 +317,9 @@ function renderHealth() {
       // Records whose clock is wrong: dead-lettered, they moved no window (README, "Event time and bad clocks").
       add(`implausible time ${n(m.implausibleRides)} rides, ${n(m.implausibleFares)} fares`, (m.implausibleRides || m.implausibleFares) && !stale ? 'warn' : stale);
       add(`trips joined ${n(m.tripsJoined)}`, stale);
-      add(`watermark lag ${m.watermarkLagSeconds === null ? '-' : `${m.watermarkLagSeconds} s`}`, stale);
+      // Live mode's event time runs ahead of the wall: its lag is against its clock, as its terminal says it.
+      const lag = job.watermarkLagSeconds ?? null;
+      add(`watermark lag ${lag === null ? '-' : `${lag} s`}${job.pace === 'live' ? ' of event time (live clock)' : ''}`, stale);
     }
   }
   $('health').replaceChildren(...parts);
@@ -374,6 +375,7 @@ const [settings, neighborhoods, stored] = await Promise.all([getJson('/api/setti
 const anchors = new Map(neighborhoods.features.map((f) => [f.properties.name, anchorOf(f.geometry)]));
 let boroughs = null;
 state.minRides = query.get('minRides') === null ? settings.minRides : Number(query.get('minRides'));
+state.liveSpan = query.get('span') === null ? settings.liveSpan : Number(query.get('span'));
 state.keyspace = stored.keyspace;
 state.windows = stored.windows;
 state.runStart = stored.runStart;
