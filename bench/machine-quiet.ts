@@ -58,3 +58,17 @@ export async function machineState(sampleMs = 1_000): Promise<MachineState> {
   const summary = `load average ${load.map((l) => l.toFixed(2)).join(' ')}; ${processes}${reasons.length ? `; NOISY (${reasons.join(', ')})` : ''}`;
   return { load, busy, noisy: reasons.length > 0, summary };
 }
+
+/**
+ * Waits, up to `maxWaitMs`, for the machine to be quiet: the load average of the run before (the
+ * benchmark's own) takes a minute or so to fall below the bound. Returns the last look.
+ */
+export async function waitForQuiet(maxWaitMs = 120_000): Promise<MachineState> {
+  const deadline = Date.now() + maxWaitMs;
+  let state = await machineState();
+  while (state.noisy && Date.now() < deadline) {
+    await sleep(4_000);
+    state = await machineState();
+  }
+  return state;
+}

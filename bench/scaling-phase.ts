@@ -11,7 +11,7 @@ import type { ResolvedConfig } from '../common/config.js';
 import { createProgress } from '../common/progress.js';
 import { FlinkRestClient } from '../clients/index.js';
 import { LocalStackProvider } from '../stack/index.js';
-import { machineState } from './machine-quiet.js';
+import { machineState, waitForQuiet } from './machine-quiet.js';
 import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './pipeline-runs.js';
 
 export interface ScalingPhaseOptions {
@@ -21,7 +21,7 @@ export interface ScalingPhaseOptions {
   extraPids: Record<string, number>;
   parallelisms?: number[];
   taskManagers?: number[];
-  /** Seconds into a run at which Flink's per-vertex metrics are sampled. */
+  /** Seconds after every task runs at which Flink's per-vertex metrics are sampled. */
   sampleAfterSeconds?: number;
 }
 
@@ -63,7 +63,7 @@ const shortName = (name: string) =>
 
 /** Runs `measure` between two looks at the machine, printed; noisy if either look was. */
 async function watched<T>(label: string, measure: () => Promise<T>): Promise<{ result: T; noisy: boolean }> {
-  const before = await machineState();
+  const before = await waitForQuiet();
   console.log(`  ${label}; before: ${before.summary}`);
   const result = await measure();
   const after = await machineState();
@@ -95,7 +95,7 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
   const { config, topics } = options;
   const parallelisms = options.parallelisms ?? [1, 2, 4];
   const taskManagerCounts = options.taskManagers ?? [1, 2];
-  const sampleAfterMs = (options.sampleAfterSeconds ?? 20) * 1000;
+  const sampleAfterMs = (options.sampleAfterSeconds ?? 10) * 1000;
   const flink = new FlinkRestClient(config.flink.restUrl);
   const startingTaskManagers = (await flink.slots()).taskManagers;
   console.log(`scaling: the same ${topics.rideTopic} / ${topics.fareTopic} at parallelism ${parallelisms.join(', ')} on ${taskManagerCounts.join(' and ')} TaskManager(s) of ${config.stack.taskSlots} slots, the peer at ${parallelisms.map((p) => `local[${p}]`).join(', ')}; ${loadNow()}`);
@@ -122,15 +122,21 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
           runTipstream(`${taskManagers} TM, parallelism ${parallelism}`, config, topics, pids, {
             parallelism,
             whileRunning: async (jobId) => {
-              await sleep(sampleAfterMs);
-              if ((await flink.job(jobId)).state !== 'RUNNING') return;
-              loads = await vertexLoads(config.flink.restUrl, jobId).catch(() => []);
+              // Sampled once every task has run a while: a task still initializing counts as busy.
+              // A job that finished first has nothing to sample: the line says so.
+              try {
+                await flink.waitForTasksRunning(jobId, 120_000);
+                await sleep(sampleAfterMs);
+                if ((await flink.job(jobId)).state === 'RUNNING') loads = await vertexLoads(config.flink.restUrl, jobId);
+              } catch {
+                loads = [];
+              }
             },
           }),
         );
         const difference = compareResults(result.rows, reference.rows);
         if (difference) throw new Error(`parallelism ${parallelism} on ${taskManagers} TaskManager(s): the results differ from the peer's: ${difference}`);
-        if (loads.length === 0) console.log(`    (the job finished within ${sampleAfterMs / 1000} s: no metrics sampled)`);
+        if (loads.length === 0) console.log(`    (the job finished within ${sampleAfterMs / 1000} s of its tasks running: no metrics sampled)`);
         for (const load of loads) {
           console.log(`    ${String(Math.round(load.busyAvg)).padStart(4)} ms/s busy (busiest subtask ${String(Math.round(load.busyMax)).padStart(4)}), ${String(Math.round(load.backpressuredAvg)).padStart(4)} ms/s backpressured, ×${load.parallelism}: ${shortName(load.name)}`);
         }
