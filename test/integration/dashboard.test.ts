@@ -5,10 +5,9 @@
 // within 2 s; a neighborhood's chart has one point per stored window and its CSV the same; the
 // page logs no console error; and a bounded fuzz of the HTTP API never gets a 5xx. Prints the
 // first-load and result-to-map times and the bytes served.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { get } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import { loadConfig, projectRoot, type ResolvedConfig } from '../../common/confi
 import { ResultsTable, type WindowResult } from '../../clients/index.js';
 import { rankNeighborhoods } from '../../cli/results-order.js';
 import { uniqueName } from '../support/kafka.js';
+import { spawnDashboard, type DashboardProcess } from '../support/dashboard-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -75,8 +75,8 @@ const window3 = [result(W3, 'Midtown', 44, 0.88), result(W3, 'SoHo', 16, 1.2), r
 const MIN_RIDES = 10;
 
 let table: ResultsTable;
-let dashboard: { url: string; process: ChildProcess } | undefined;
-let dashboardBehindProxy: { url: string; process: ChildProcess } | undefined;
+let dashboard: DashboardProcess | undefined;
+let dashboardBehindProxy: DashboardProcess | undefined;
 let proxy: TcpProxy | undefined;
 let context: BrowserContext | undefined;
 let userDataDir: string | undefined;
@@ -105,42 +105,9 @@ afterAll(async () => {
   await client.shutdown();
 });
 
-/**
- * `tipstream dashboard` as a person runs it, on a free port. A process of its own rather than
- * in-process: @fastify/static's ES-module dependencies cannot be required under jest's VM modules
- * on Node 22.
- */
-async function startDashboardCommand(env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; process: ChildProcess }> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  const child = spawn(process.execPath, ['bin/tipstream.js', 'dashboard', '--port', String(port), '--keyspace', keyspace, '--where', 'City=New York'], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const deadline = setTimeout(() => {
-      // A child left running would keep jest alive after the failure.
-      child.kill('SIGTERM');
-      reject(new Error(`tipstream dashboard did not start within 120 s:\n${stderr}`));
-    }, 120_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /dashboard: (http:\/\/\S+?)\/ /.exec(stderr);
-      if (match) {
-        clearTimeout(deadline);
-        resolveUrl(match[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(deadline);
-      reject(new Error(`tipstream dashboard exited with ${code}:\n${stderr}`));
-    });
-  });
-  return { url, process: child };
+/** `tipstream dashboard` on this test's keyspace, as a person runs it. */
+function startDashboardCommand(env: NodeJS.ProcessEnv = process.env): Promise<DashboardProcess> {
+  return spawnDashboard(['--keyspace', keyspace, '--where', 'City=New York'], env);
 }
 
 /** The body bytes of a GET as received, still encoded, and its content-encoding. */
