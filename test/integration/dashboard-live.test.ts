@@ -127,13 +127,15 @@ it('moves the chart within 2 s of a new window, and its strip agrees with the li
   expect(rates.length).toBeGreaterThanOrEqual(3);
   expect(Math.abs(stripRate - generatorRate) / generatorRate).toBeLessThan(0.2);
   expect(strip).toContain(`events in ${Math.round(shownNow.job.eventsInPerSecond!)}/s`);
-  // Against the live clock the lag is the watermark delay and a little more, in event time: a few
-  // minutes, never below zero (against the wall clock, which the live clock runs ahead of, it was -2717 s).
+  // Against the live clock the lag is, in event time, the 3-minute watermark delay plus the age of
+  // the watermark Flink reports, refreshed every 10 s (600 s at 60x): the terminal's own swing
+  // from about 400 to 930 s. Never below zero: against the wall clock, which the live clock runs
+  // ahead of, it was -2717 s.
   expect([...readings.values()].every((r) => r.pace === 'live')).toBe(true);
   for (const lag of lags) {
     expect(lag).not.toBeNull();
     expect(lag!).toBeGreaterThan(0);
-    expect(lag!).toBeLessThan(900);
+    expect(lag!).toBeLessThan(1_200);
   }
   expect(strip).toMatch(/watermark lag \d+ s of event time \(live clock\)/);
   await page.close();
