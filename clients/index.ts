@@ -18,3 +18,4 @@ export { FlinkRestClient, summarizeStackTrace, terminalStates, type JobDetails, 
 export { SqlGatewayClient, SqlGatewaySession, SqlStatementError, type StatementResult } from './sql-gateway-client.js';
 export { clientOptions, describeTarget, isRetriableWriteError, isUnprepared, redact, ResultsTable, retryAfterMs, TABLE } from './cassandra-store.js';
 export { parseWindowResult, windowResultColumns, windowResultSchema, type WindowResult } from './window-result.js';
+export { subscribedRoundRobinAssigner } from './group-assigner.js';

@@ -9,7 +9,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
-import { isRetriableWriteError, isUnprepared, kafkaConnection, kafkaEndpoint, parseWindowResult, redact, ResultsTable, retryAfterMs, type WindowResult } from '../clients/index.js';
+import { isRetriableWriteError, isUnprepared, kafkaConnection, kafkaEndpoint, parseWindowResult, redact, ResultsTable, retryAfterMs, subscribedRoundRobinAssigner, type WindowResult } from '../clients/index.js';
 import { retry, type RetryPolicy } from '../common/retry.js';
 
 const log = childLogger('relay');
@@ -112,6 +112,8 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
       rebalanceTimeout: 20_000,
       heartbeatInterval: 3_000,
       requestTimeout: 45_000,
+      // Relays of other runs may share the group name while reading other topics.
+      partitionAssigner: subscribedRoundRobinAssigner,
       ...kafkaConnection(kafkaEndpoint(config)),
     });
   log.info({ topic, groupId, target: table.target }, 'relay starting');

@@ -112,6 +112,22 @@ it('upserts every window result, overwrites a repeated one, and rejects what is 
   expect((await runRelay(config, { stopWhenIdleMs: 3000 })).written).toBe(0);
 });
 
+it('keeps two relays of one group apart when they read different topics: each table holds its own results only', async () => {
+  // Two live runs of the same name on other topics share `<name>-relay`. With the client's default
+  // assigner the leader dealt its own topic to both and the other topic to neither.
+  const group = uniqueName('relay-shared');
+  const first = await setup({ relay: { consumerGroup: group } });
+  const second = await setup({ relay: { consumerGroup: group } });
+  const firstRows = windowResults(3000);
+  const secondRows = windowResults(2000).map((r) => ({ ...r, neighborhood: `Other ${r.neighborhood}` }));
+  await produceResults(first.topic, firstRows);
+  await produceResults(second.topic, secondRows);
+  const [a, b] = await Promise.all([runRelay(first.config, { stopWhenIdleMs: 5000 }), runRelay(second.config, { stopWhenIdleMs: 5000 })]);
+  expect({ a: a.written, b: b.written }).toEqual({ a: 3000, b: 2000 });
+  expectTableEquals(await tableRows(first.config), firstRows);
+  expectTableEquals(await tableRows(second.config), secondRows);
+});
+
 it('resumes after being killed mid-way: the final table equals an uninterrupted run', async () => {
   const { config, topic } = await setup({ relay: { consumerGroup: uniqueName('relay-kill'), concurrency: 2 } });
   const rows = windowResults(20_000);

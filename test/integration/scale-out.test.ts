@@ -41,8 +41,15 @@ async function liveTaskManagers(): Promise<Array<{ id: string; slotsNumber: numb
   return data.taskmanagers.filter((tm) => Date.now() - tm.timeSinceLastHeartbeat < 10_000);
 }
 
-/** Which TaskManagers run the job's subtasks. */
+/** Which TaskManagers run the job's subtasks, once every subtask has one (a job just submitted lists some as "(unassigned)"). */
 async function taskManagersOf(jobId: string): Promise<Set<string>> {
+  return pollUntil(`every subtask of job ${jobId} placed on a TaskManager`, async () => {
+    const hosts = await placements(jobId);
+    return hosts.has('(unassigned)') ? undefined : hosts;
+  }, { timeoutMs: 120_000, intervalMs: 500 });
+}
+
+async function placements(jobId: string): Promise<Set<string>> {
   const { data: job } = await axios.get<{ vertices: Array<{ id: string }> }>(`${base.flink.restUrl}/jobs/${jobId}`);
   const hosts = new Set<string>();
   for (const vertex of job.vertices) {
