@@ -66,9 +66,10 @@ async function watched<T>(label: string, measure: () => Promise<T>): Promise<{ r
   const before = await waitForQuiet();
   console.log(`  ${label}; before: ${before.summary}`);
   const result = await measure();
+  // After the run the load average is mostly the run's own: only other busy processes count.
   const after = await machineState();
-  console.log(`    after: ${after.summary}`);
-  return { result, noisy: before.noisy || after.noisy };
+  console.log(`    after: ${after.summary.replace(/; NOISY \(.*\)$/, '')}`);
+  return { result, noisy: before.noisy || after.busy.length > 0 };
 }
 
 /** The stack's processes and their pids, as they are now (a resize starts new TaskManagers). */
@@ -149,7 +150,7 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
   }
 
   const fmt = (n: number, noisy: boolean) => `${Math.round(n).toLocaleString('en-US')}${noisy ? ' NOISY' : ''}`;
-  console.log("scaling, trips/s (results equal to the peer's everywhere; NOISY: the machine was not quiet before or after that run):");
+  console.log("scaling, trips/s (results equal to the peer's everywhere; NOISY: the machine was not quiet before that run, or another process was busy right after it):");
   console.log(`  ${'parallelism'.padEnd(12)}${taskManagerCounts.map((n) => `tipstream ${n} TM`.padStart(20)).join('')}${'peer local[P]'.padStart(20)}`);
   for (const parallelism of parallelisms) {
     const cells = taskManagerCounts.map((n) => {
