@@ -224,10 +224,29 @@ function renderSpanControls() {
   $('span-label').textContent = spanText();
 }
 
+/**
+ * Fits the map to the neighborhoods with data. Names repeat across the boundary file (the Zillow
+ * file of New York State has a "Downtown" in several cities), so a feature far from the median
+ * of the others (more than half a degree) is left out: the map fitted upstate cities otherwise.
+ */
 function fitTo(names) {
+  const boxes = neighborhoods.features
+    .filter((feature) => names.has(feature.properties.name))
+    .map((feature) => {
+      const box = new maplibregl.LngLatBounds();
+      const extend = (coords) => (typeof coords[0] === 'number' ? box.extend(coords) : coords.forEach(extend));
+      extend(feature.geometry.coordinates);
+      return box;
+    })
+    .filter((box) => !box.isEmpty());
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const centers = boxes.map((box) => box.getCenter());
+  const lng = median(centers.map((c) => c.lng));
+  const lat = median(centers.map((c) => c.lat));
   const bounds = new maplibregl.LngLatBounds();
-  const extend = (coords) => (typeof coords[0] === 'number' ? bounds.extend(coords) : coords.forEach(extend));
-  for (const feature of neighborhoods.features) if (names.has(feature.properties.name)) extend(feature.geometry.coordinates);
+  boxes.forEach((box, i) => {
+    if (Math.abs(centers[i].lng - lng) <= 0.5 && Math.abs(centers[i].lat - lat) <= 0.5) bounds.extend(box);
+  });
   if (!bounds.isEmpty()) {
     map.fitBounds(bounds, { padding: 30, animate: false });
     state.fitted = true;
