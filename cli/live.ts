@@ -13,7 +13,7 @@ import { InfrastructureError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
 import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type WindowResult } from '../clients/index.js';
-import { pollUntil } from '../common/retry.js';
+import { pollUntil, within } from '../common/retry.js';
 import { AcknowledgedTransport, defaultInputs, Heartbeat, KafkaTransport, replay, SendFrontier, type GeneratorSummary } from '../generator/index.js';
 import { collectJobMetrics, deployJob, latestCheckpoint, readDeployment, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
 import { RollingWindows, type RollingRanking } from './live-ranking.js';
@@ -313,6 +313,11 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   }, 2_000);
 
 
+  // Each step of the stop is logged with the time since Ctrl-C: a stop that takes long says where.
+  let stopAskedAt = 0;
+  options.signal.addEventListener('abort', () => (stopAskedAt = Date.now()), { once: true });
+  const stopStep = (step: string, fields: Record<string, unknown> = {}) => log.info({ ...fields, sinceCtrlCMs: stopAskedAt ? Date.now() - stopAskedAt : undefined }, `stopping: ${step}`);
+
   let generator: GeneratorSummary;
   try {
     wallStart = Date.now();
@@ -340,21 +345,26 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     await relay;
     throw err;
   } finally {
-    await transport.close().catch(() => undefined);
+    // A broker restarting may never answer the close: 15 s, then on (every send was acknowledged or counted).
+    await within(transport.close(), 15_000, undefined).catch(() => undefined);
     clearInterval(poller);
   }
+  stopStep('the generator stopped', { sent: generator.sent });
 
   // Stopping: the last heartbeat, then the job with a savepoint (its results so far committed),
   // then the relay once it has written them.
   const stoppedClock = clock();
   await heartbeat.stop();
+  stopStep('the heartbeats stopped');
   // A recovery under way finishes first (it deploys the job the savepoint is taken of).
+  if (recovering) stopStep('waiting for the recovery under way');
   await pollUntil('the live job\'s recovery', async () => !recovering || undefined, { timeoutMs: 300_000, intervalMs: 250, onTimeout: 'return' });
   // Stopped by a rescale under way: the job it starts is the one to stop.
   if ((await flink.job(jobId).catch(() => undefined))?.state === 'FINISHED') {
     await pollUntil('the rescaled live job', async () => (await adoptRedeployed()) || undefined, { timeoutMs: 300_000, intervalMs: 500, onTimeout: 'return' });
   }
   let savepoint: string;
+  stopStep('taking a savepoint', { jobId });
   try {
     savepoint = await stopWithSavepointWhenRunning(flink, jobId);
   } catch (cause) {
@@ -364,6 +374,7 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
     throw new InfrastructureError('TIPSTREAM_START', `stopping the live job ${jobId} with a savepoint failed; it is still running (tipstream stop --savepoint)`, { cause });
   }
   stopping = true;
+  stopStep('the job stopped with a savepoint', { savepoint });
   await stateWrite;
   await writeFile(liveStateFile(config, name), `${JSON.stringify({ savepoint, clock: stoppedClock, jobId } satisfies LiveState, null, 2)}\n`);
   // The results of the final checkpoint reach the topic with the savepoint: give the relay until
@@ -372,15 +383,21 @@ export async function runLive(config: ResolvedConfig, options: LiveOptions): Pro
   await pollUntil('the relay going quiet', async () => Date.now() - Math.max(lastRowsAt, stoppedAt) >= 3_000 || undefined, { timeoutMs: 120_000, intervalMs: 250, onTimeout: 'return' });
   relayAbort.abort();
   const relayCounters = await relay;
+  stopStep('the relay stopped', { written: relayCounters.written });
   // Quiet is not caught up: a relay slow to fetch the final transaction (a loaded machine), or cut
   // off mid-batch by the abort, left the newest window half written (seen in CI: 94 of its 224
   // rides). One more session reads from the committed offsets to the end of the topic, until its
   // fetches (0.5 s each) have handed it nothing for 3 s; the job has stopped, so nothing else comes.
-  const rest = await runRelay(config, { consumerGroup: relayOptions.consumerGroup, onRows: relayOptions.onRows, stopWhenIdleMs: 3_000 }).catch((err: unknown) => {
+  // At most a minute (joining the group waits out a rebalance): what it leaves stays uncommitted,
+  // and the next start writes it.
+  const catchUp = AbortSignal.timeout(60_000);
+  const rest = await runRelay(config, { consumerGroup: relayOptions.consumerGroup, onRows: relayOptions.onRows, stopWhenIdleMs: 3_000, signal: catchUp }).catch((err: unknown) => {
     log.warn({ err: (err as Error).message }, 'the relay could not catch up after the stop; the next start writes the rest');
     return undefined;
   });
   if (rest) for (const key of Object.keys(relayCounters) as Array<keyof RelayCounters>) relayCounters[key] += rest[key];
+  if (catchUp.aborted) log.warn('the relay did not catch up within a minute of the stop; the next start writes the rest');
+  stopStep('the relay caught up', { written: rest?.written ?? 0 });
   clearInterval(viewer);
   options.onView?.(view());
   return { jobId, savepoint, generator, relay: relayCounters, clock: stoppedClock, recoveries };

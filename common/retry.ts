@@ -113,3 +113,30 @@ export function fakeClock(start = 0): Clock & { slept: number[] } {
     },
   };
 }
+
+/**
+ * Waits for `work` at most `ms`: whichever comes first. Past the deadline `work` goes on
+ * unwatched (its rejection swallowed) and `within` returns `timedOut`: for clean-up steps (closing
+ * a client whose broker is gone) that must not hold a stopping process forever.
+ */
+export async function within<T, U>(work: Promise<T>, ms: number, timedOut: U): Promise<T | U> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<U>((resolve) => {
+    timer = setTimeout(() => resolve(timedOut), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves with `value` once `signal` aborts (at once if it has); never without a signal. For racing a step that takes no signal of its own. */
+export function abortedWith<U>(signal: AbortSignal | undefined, value: U): Promise<U> {
+  return new Promise<U>((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) return resolve(value);
+    signal.addEventListener('abort', () => resolve(value), { once: true });
+  });
+}

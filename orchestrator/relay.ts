@@ -10,7 +10,7 @@ import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { isRetriableWriteError, isUnprepared, kafkaConnection, kafkaEndpoint, parseWindowResult, redact, ResultsTable, retryAfterMs, subscribedRoundRobinAssigner, type WindowResult } from '../clients/index.js';
-import { retry, type RetryPolicy } from '../common/retry.js';
+import { abortedWith, retry, type RetryPolicy } from '../common/retry.js';
 
 const log = childLogger('relay');
 
@@ -198,7 +198,7 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
     let writing = false;
     options.signal?.addEventListener('abort', stop, { once: true });
     try {
-      stream = await consumer.consume({
+      const consuming = consumer.consume({
         topics: [topic],
         mode: MessagesStreamModes.COMMITTED,
         fallbackMode: MessagesStreamFallbackModes.EARLIEST,
@@ -206,6 +206,13 @@ export async function runRelay(config: ResolvedConfig, options: RelayOptions = {
         isolationLevel: FetchIsolationLevels.READ_COMMITTED,
         maxWaitTime: 500,
       });
+      // Joining the group can take as long as a rebalance (a member that died still in it): a
+      // signal meanwhile ends the session at once, and the stream, should it come, is closed.
+      stream = await Promise.race([consuming, abortedWith(options.signal, undefined)]);
+      if (stream === undefined) {
+        void consuming.then((late) => late.close()).catch(() => undefined);
+        return;
+      }
       onProgress();
       armIdle();
       // The consumer's lag, every 5 s: the latest offsets minus what the relay committed. That

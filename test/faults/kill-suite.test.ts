@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -196,6 +196,11 @@ it(`survives ${kills} seeded kill -9s of every part of a live run, with every cl
   // Ctrl-C: the generator stops, the job stops with a savepoint, the relay writes what it committed.
   live.kill('SIGINT');
   const [code] = (await Promise.race([once(live, 'exit'), delay(300_000, undefined, { ref: false }).then(() => ['still running 5 minutes after Ctrl-C'])])) as [number | string | null];
+  if (code !== 0) {
+    // Where the stop stood: its steps are logged with the time since Ctrl-C. CI keeps only this output.
+    const lines = (await readFile(join(logDir, `live-${liveRuns}.log`), 'utf8').catch(() => '')).trimEnd().split('\n');
+    process.stderr.write(`start --live ${typeof code === 'string' ? code : `exited with ${code}`}; the last ${Math.min(60, lines.length)} lines of its log:\n${lines.slice(-60).join('\n')}\n`);
+  }
   process.stderr.write(`recovery times (s, answering / new windows): ${recoveries.map((r) => `${r.target} ${r.backSeconds.toFixed(0)}/${r.windowsSeconds.toFixed(0)}`).join(', ')}\n`);
   expect(recoveries).toHaveLength(plan.length);
 

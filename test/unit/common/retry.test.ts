@@ -1,5 +1,5 @@
 import { InfrastructureError, UserError } from '../../../common/errors.js';
-import { fakeClock, isRetriable, pollUntil, retry } from '../../../common/retry.js';
+import { abortedWith, fakeClock, isRetriable, pollUntil, retry, within } from '../../../common/retry.js';
 
 describe('pollUntil', () => {
   it('returns what the check found once it finds something', async () => {
@@ -83,5 +83,39 @@ describe('retry', () => {
       { clock, retriable: () => true, waitFor: () => 40, onRetry: (_err, waitMs) => seen.push(waitMs) },
     );
     expect(seen).toEqual([40, 40]);
+  });
+});
+
+describe('within', () => {
+  it('returns the work\'s value when it comes first', async () => {
+    await expect(within(Promise.resolve('closed'), 1_000, 'gave up')).resolves.toBe('closed');
+  });
+
+  it('returns the stand-in when the work is still pending at the deadline', async () => {
+    await expect(within(new Promise<string>(() => undefined), 20, 'gave up')).resolves.toBe('gave up');
+  });
+
+  it('rejects with the work\'s error when it fails first', async () => {
+    await expect(within(Promise.reject(new Error('broker gone')), 1_000, 'gave up')).rejects.toThrow('broker gone');
+  });
+
+  it('swallows a rejection that comes after the deadline', async () => {
+    const late = new Promise<string>((_, reject) => setTimeout(() => reject(new Error('late')), 40));
+    await expect(within(late, 10, 'gave up')).resolves.toBe('gave up');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  });
+});
+
+describe('abortedWith', () => {
+  it('resolves with the value once the signal aborts, and at once when it already has', async () => {
+    const controller = new AbortController();
+    const waiting = abortedWith(controller.signal, 'stopped');
+    controller.abort();
+    await expect(waiting).resolves.toBe('stopped');
+    await expect(abortedWith(controller.signal, 'already')).resolves.toBe('already');
+  });
+
+  it('loses every race without a signal', async () => {
+    await expect(Promise.race([abortedWith(undefined, 'never'), new Promise((resolve) => setTimeout(() => resolve('other'), 10))])).resolves.toBe('other');
   });
 });
