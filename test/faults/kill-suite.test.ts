@@ -27,7 +27,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import axios from 'axios';
 import { ResultsTable } from '../../clients/index.js';
-import { envName, loadConfig, type ResolvedConfig } from '../../common/config.js';
+import { ENV_PREFIX, envName, loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { seededRandom } from '../../generator/faults.js';
 import { runningApp } from '../../stack/index.js';
 import { loadBoundaries, NeighborhoodIndex } from '../../udf-service/index.js';
@@ -84,7 +84,7 @@ let logDir: string;
 function startLive(): ChildProcess {
   liveRuns += 1;
   const log = createWriteStream(join(logDir, `live-${liveRuns}.log`));
-  const child = spawn(process.execPath, [resolve('bin/tipstream.js'), 'start', '--live', '--no-dashboard', '--malformed-rate', '0'], { env: { ...process.env, ...overrides, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [resolve('bin/tipstream.js'), 'start', '--live', '--no-dashboard', '--malformed-rate', '0'], { env: { ...process.env, ...overrides, CI: 'true', [`${ENV_PREFIX}LOG_LEVEL`]: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   return child;
@@ -195,12 +195,14 @@ it(`survives ${kills} seeded kill -9s of every part of a live run, with every cl
 
   // Ctrl-C: the generator stops, the job stops with a savepoint, the relay writes what it committed.
   live.kill('SIGINT');
+  const stopAskedAt = Date.now();
   const [code] = (await Promise.race([once(live, 'exit'), delay(300_000, undefined, { ref: false }).then(() => ['still running 5 minutes after Ctrl-C'])])) as [number | string | null];
   if (code !== 0) {
     // Where the stop stood: its steps are logged with the time since Ctrl-C. CI keeps only this output.
     const lines = (await readFile(join(logDir, `live-${liveRuns}.log`), 'utf8').catch(() => '')).trimEnd().split('\n');
     process.stderr.write(`start --live ${typeof code === 'string' ? code : `exited with ${code}`}; the last ${Math.min(60, lines.length)} lines of its log:\n${lines.slice(-60).join('\n')}\n`);
   }
+  process.stderr.write(`Ctrl-C to exit: ${((Date.now() - stopAskedAt) / 1000).toFixed(1)} s\n`);
   process.stderr.write(`recovery times (s, answering / new windows): ${recoveries.map((r) => `${r.target} ${r.backSeconds.toFixed(0)}/${r.windowsSeconds.toFixed(0)}`).join(', ')}\n`);
   expect(recoveries).toHaveLength(plan.length);
 
