@@ -30,17 +30,6 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 export interface StatsRow {
   windowEnd: string;
   neighborhood: string;

@@ -36,7 +36,8 @@ import { parseDurationMs } from '../common/duration.js';
 import { LocalStackProvider } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';
 import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
-import { compareResults, freePort, loadNow, median, runPeer, runTipstream, TaskManagerProfile, windowTime, type JobSources, type SideResult } from './pipeline-runs.js';
+import { freePort } from '../test/support/free-port.js';
+import { compareResults, loadNow, median, runPeer, runTipstream, TaskManagerProfile, windowTime, type JobSources, type SideResult } from './pipeline-runs.js';
 import { runScalingPhase } from './scaling-phase.js';
 import { machineState } from './machine-quiet.js';
 

@@ -4,7 +4,6 @@
 // writes through it with the shaded login module, the relay reads the results through it, and
 // the results equal an independent computation. A wrong key gets a clear error without the key.
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
@@ -18,21 +17,12 @@ import { startSecureKafka, type SecureKafka } from '../support/secure-services.j
 import { startUdfService } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, readFoil, type StatsRow } from '../support/expected-stats.js';
 import { createTopics, readMessages, uniqueName, type KafkaSecurity } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
 
 const base = loadConfig();
 let broker: SecureKafka;
 let security: KafkaSecurity;
 let service: Awaited<ReturnType<typeof startUdfService>>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   [broker, service] = await Promise.all([

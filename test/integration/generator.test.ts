@@ -1,6 +1,5 @@
 // A FOIL replay into the real local Kafka: both topics get every event, each ride lands in the
 // same partition number as its fare, and what is read back parses to the contract.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { samples } from '../support/data.js';
@@ -11,6 +10,7 @@ import { testedKafkaClients } from '../support/kafka-clients.js';
 import { javaCompatiblePartitioner } from '../../generator/transports.js';
 import { ensureTopics } from '../../clients/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
 
 const config = loadConfig();
 const bootstrap = config.kafka.bootstrapServers;
@@ -63,12 +63,7 @@ it('replays the FOIL samples into two topics of several partitions, each ride be
 
 it('fails with the address when no broker answers, instead of retrying forever', async () => {
   // A port that was free a moment ago: nothing listens there.
-  const port = await new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as { port: number };
-      server.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   const transport = new KafkaTransport({ bootstrapServers: `127.0.0.1:${port}`, rideTopic: 'r', fareTopic: 'f' });
   try {
     await expect(transport.send([{ stream: 'ride', time: 0, key: 'k', value: '{}' }])).rejects.toThrow(

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
@@ -17,6 +16,7 @@ import { deployJob } from '../../orchestrator/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { dashboardExpressions, dashboardProblems, dashboardSchema, exposedMetrics, metricNames, readDashboard, unexposedMetrics, type Exposed } from '../support/grafana-dashboard.js';
 import { deleteTopics, uniqueName } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
 
 const base = loadConfig();
 const topics = { rideTopic: uniqueName('ops-rides'), fareTopic: uniqueName('ops-fares'), deadLetterTopic: uniqueName('ops-dead'), statsTopic: uniqueName('ops-stats') };
@@ -38,14 +38,6 @@ function childEnv(): NodeJS.ProcessEnv {
     'relay.consumerGroup': uniqueName('ops-relay'),
   };
   return { ...process.env, ...Object.fromEntries(Object.entries(settings).map(([path, value]) => [envName(path), value])) };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  return port;
 }
 
 /** A `tipstream` command as a person runs it, its stderr kept for a failure message. */

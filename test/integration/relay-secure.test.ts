@@ -1,7 +1,6 @@
 // The Cosmos DB profile's TLS + password path on a real server: a second local Cassandra with
 // client encryption (a keytool certificate) and PasswordAuthenticator, as Cosmos DB asks for.
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
@@ -9,20 +8,11 @@ import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/ind
 import { runRelay } from '../../orchestrator/index.js';
 import { startSecureCassandra, type SecureCassandra } from '../support/secure-services.js';
 import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
 
 const base = loadConfig();
 let secure: SecureCassandra;
 const topic = uniqueName('secure-results');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   secure = await startSecureCassandra(base, { dir: mkdtempSync(join(tmpdir(), 'tipstream-secure-cassandra-')), port: await freePort(), storagePort: await freePort() });
