@@ -188,11 +188,11 @@ const PRODUCER_LANES = 2;
 
 export { javaCompatiblePartitioner } from './java-partitioner.js';
 
-/** Whether a Kafka client error, or any error it wraps, has this code. */
+/** Whether a Kafka client error, or any error it wraps, has this code (a producer thread's error keeps it as `kafkaCode`). */
 function hasErrorCode(error: unknown, code: string, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 8) return false;
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (e.code === code) return true;
+  const e = error as { code?: unknown; kafkaCode?: unknown; cause?: unknown; errors?: unknown };
+  if (e.code === code || e.kafkaCode === code) return true;
   if (Array.isArray(e.errors) && e.errors.some((inner) => hasErrorCode(inner, code, depth + 1))) return true;
   return hasErrorCode(e.cause, code, depth + 1);
 }
