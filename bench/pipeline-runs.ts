@@ -12,6 +12,7 @@ import { createProgress } from '../common/progress.js';
 import { collectJobMetrics, deployJob } from '../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient } from '../clients/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../common/client-options.js';
 
 export const peerRun = process.env.BENCH_PEER_SPARK ?? resolve(projectRoot, '..', 'shared', 'peer-spark', 'run');
 const execFileAsync = promisify(execFile);
@@ -96,13 +97,13 @@ export interface TipstreamRunOptions {
 export async function runTipstream(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, options: TipstreamRunOptions = {}): Promise<SideResult> {
   const { sources = {}, profile } = options;
   const outputs = { deadLetterTopic: uniqueName('bench-dl'), statsTopic: uniqueName('bench-stats') };
-  await ensureTopics(config, Object.values(outputs));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(outputs));
   const runConfig = { ...config, job: { ...config.job, consumerGroup: uniqueName('bench-pipeline'), ...(options.parallelism ? { parallelism: options.parallelism } : {}) } };
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const started = performance.now();
   await profile?.start();
   const deployment = await deployJob(runConfig, { bounded: true, topics: { ...topics, ...outputs }, jobName: `bench ${label}`, ...sources }, createProgress(false));
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   await options.whileRunning?.(deployment.jobId);
   const job = await flink.waitForState(deployment.jobId, ['FINISHED'], 3_600_000);
   const wall = (performance.now() - started) / 1000;

@@ -40,6 +40,7 @@ import { freePort } from '../test/support/free-port.js';
 import { compareResults, loadNow, median, runPeer, runTipstream, TaskManagerProfile, windowTime, type JobSources, type SideResult } from './pipeline-runs.js';
 import { runScalingPhase } from './scaling-phase.js';
 import { machineState } from './machine-quiet.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../common/client-options.js';
 
 const trips = Number(process.env.BENCH_TRIPS ?? 1_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -101,7 +102,7 @@ async function windowLatency(label: string, config: ResolvedConfig, exactlyOnce:
   const runConfig: ResolvedConfig = { ...config, job: { ...config.job, windowSize: '1 minute', exactlyOnce, consumerGroup: uniqueName('lat-job') } };
   const delayMs = 3 * 60_000;
   if (config.job.rideWatermarkDelay !== '3 minutes' || config.job.fareWatermarkDelay !== '3 minutes') throw new Error('the latency phase assumes the default 3-minute watermark delays');
-  await ensureTopics(runConfig, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(runConfig), Object.values(topics));
   const arrivals = new Map<number, number>();
   const consumer = new Consumer({ groupId: uniqueName('lat-reader'), clientId: 'tipstream-bench', bootstrapBrokers: config.kafka.bootstrapServers.split(','), deserializers: stringDeserializers });
   const stream = await consumer.consume({ topics: [topics.statsTopic], mode: MessagesStreamModes.EARLIEST, autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED, maxWaitTime: 100 });
@@ -126,7 +127,7 @@ async function windowLatency(label: string, config: ResolvedConfig, exactlyOnce:
       },
     },
   );
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const deployment = await deployJob(runConfig, { bounded: false, topics, jobName: `bench latency ${label}` }, createProgress(false));
   const transport = new TimedTransport(new KafkaTransport({ bootstrapServers: config.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic }));
   try {
@@ -261,7 +262,7 @@ try {
   pids['udf-service'] = udf.pid!;
   const config = loadConfig({ overrides: { job: { udfLookupUrl: `http://127.0.0.1:${udfPort}/lookup` } } });
   if (phases.has('throughput') || phases.has('scaling')) {
-    await ensureTopics(config, Object.values(topics));
+    await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
     const transport = new KafkaTransport({ bootstrapServers: config.kafka.bootstrapServers, ...topics });
     const summary = await replay(
       {

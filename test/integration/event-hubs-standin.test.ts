@@ -18,6 +18,7 @@ import { startUdfService } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, readFoil, type StatsRow } from '../support/expected-stats.js';
 import { createTopics, readMessages, uniqueName, type KafkaSecurity } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
+import { flinkRestOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let broker: SecureKafka;
@@ -73,7 +74,7 @@ it('runs generator, Flink job and relay over SASL_SSL / PLAIN / $ConnectionStrin
   expect(statements.every((s) => !s.printable.includes(broker.connectionString))).toBe(true);
 
   const deployment = await deployJob(config, { bounded: true, topics, jobName: 'event-hubs-standin' }, createProgress(false));
-  await new FlinkRestClient(config.flink.restUrl).waitForState(deployment.jobId, ['FINISHED'], 300_000);
+  await new FlinkRestClient(flinkRestOptions(config)).waitForState(deployment.jobId, ['FINISHED'], 300_000);
   const expected = expectedStats(readFoil(samples.foil), 3_600_000, service.index);
   const stats = (await readMessages(broker.bootstrapServers, topics.statsTopic, expected.length, 60_000, 3_000, security)).map((m) => JSON.parse(m.value) as StatsRow);
   expectSameStats(stats, expected);

@@ -17,6 +17,7 @@ import { startUdfService } from '../../udf-service/index.js';
 import { dashboardExpressions, dashboardProblems, dashboardSchema, exposedMetrics, metricNames, readDashboard, unexposedMetrics, type Exposed } from '../support/grafana-dashboard.js';
 import { deleteTopics, uniqueName } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const topics = { rideTopic: uniqueName('ops-rides'), fareTopic: uniqueName('ops-fares'), deadLetterTopic: uniqueName('ops-dead'), statsTopic: uniqueName('ops-stats') };
@@ -81,7 +82,7 @@ beforeAll(async () => {
       job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', checkpointInterval: '2 s', consumerGroup: uniqueName('ops-job') },
     },
   });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
 });
 
 afterAll(async () => {
@@ -90,7 +91,7 @@ afterAll(async () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
-  if (jobId) await new FlinkRestClient(base.flink.restUrl).cancel(jobId).catch(() => undefined);
+  if (jobId) await new FlinkRestClient(flinkRestOptions(base)).cancel(jobId).catch(() => undefined);
   await service?.close();
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
   const client = new cassandra.Client({ contactPoints: base.cassandra.contactPoints, localDataCenter: base.cassandra.localDataCenter, protocolOptions: { port: base.cassandra.port } });

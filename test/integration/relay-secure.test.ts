@@ -9,6 +9,7 @@ import { runRelay } from '../../orchestrator/index.js';
 import { startSecureCassandra, type SecureCassandra } from '../support/secure-services.js';
 import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
+import { kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let secure: SecureCassandra;
@@ -37,7 +38,7 @@ it('relays over TLS with a password, as to Cosmos DB, and reads the rows back', 
     neighborhood: i % 2 ? 'Midtown' : 'SoHo', rideCount: i + 1, totalFareAmount: 10 * (i + 1), totalTipAmount: i + 1,
     averageFareAmount: 10, averageTipAmount: 1, totalDistanceMiles: 2 * (i + 1), averageTipPerMile: 0.5,
   }));
-  await ensureTopics(base, [topic]);
+  await ensureTopics(kafkaTopicOptions(base), [topic]);
   await produce(base.kafka.bootstrapServers, topic, rows.map((r) => ({ key: r.neighborhood, value: JSON.stringify(r) })));
 
   const config = cosmosLike(secure.password);

@@ -14,6 +14,7 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 import { startSecureKafka } from '../support/secure-services.js';
 import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
+import { kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const bootstrap = base.kafka.bootstrapServers;
@@ -33,7 +34,7 @@ async function setup(overrides: Record<string, unknown> = {}): Promise<{ config:
   const keyspace = `relay_${uniqueName('t').slice(2).replace(/-/g, '')}`;
   topics.push(topic);
   keyspaces.push(keyspace);
-  await ensureTopics(base, [topic]);
+  await ensureTopics(kafkaTopicOptions(base), [topic]);
   const { cassandra: cassandraOverrides, relay: relayOverrides, ...rest } = overrides as { cassandra?: object; relay?: object };
   const config = loadConfig({
     overrides: { ...rest, kafka: { statsTopic: topic }, cassandra: { keyspace, ...cassandraOverrides }, relay: { consumerGroup: uniqueName('relay'), ...relayOverrides } },
