@@ -7,12 +7,12 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { projectRoot, type ResolvedConfig } from '../common/config.js';
-import { createProgress } from '../common/progress.js';
-import { collectJobMetrics, deployJob } from '../orchestrator/index.js';
-import { ensureTopics, FlinkRestClient } from '../clients/index.js';
-import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
-import { flinkRestOptions, kafkaTopicOptions } from '../common/client-options.js';
+import { projectRoot, type ResolvedConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { collectJobMetrics, deployJob } from '../../orchestrator/index.js';
+import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
+import { deleteTopics, readMessages, uniqueName } from '../../test/support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 export const peerRun = process.env.BENCH_PEER_SPARK ?? resolve(projectRoot, '..', 'shared', 'peer-spark', 'run');
 const execFileAsync = promisify(execFile);
@@ -169,6 +169,9 @@ export const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+
+/** The value at fraction `p` of values sorted in ascending order. */
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 /**
  * The peer runs on `local[2]` with 2 shuffle partitions, fixed in its peer.py (../shared, read

@@ -7,13 +7,13 @@
 // peer's. On a 2-core machine the line is expected to flatten past 2: the table says how.
 import axios from 'axios';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ResolvedConfig } from '../common/config.js';
-import { createProgress } from '../common/progress.js';
-import { FlinkRestClient } from '../clients/index.js';
-import { LocalStackProvider } from '../stack/index.js';
+import type { ResolvedConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { FlinkRestClient } from '../../clients/index.js';
+import { LocalStackProvider } from '../../stack/index.js';
 import { machineState, waitForQuiet } from './machine-quiet.js';
-import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './pipeline-runs.js';
-import { flinkRestOptions } from '../common/client-options.js';
+import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './runs.js';
+import { flinkRestOptions } from '../../common/client-options.js';
 
 export interface ScalingPhaseOptions {
   config: ResolvedConfig;
