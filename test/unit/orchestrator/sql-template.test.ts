@@ -101,10 +101,15 @@ describe('the sources of sql/01-sources.sql', () => {
       ),
   };
 
+  /** With the Event Hubs connection string: their printable copies, redacted, were saved too. */
+  const withSecrets = new Set(['event-hubs-bounded', 'event-hubs-ca-file-live']);
+
   it.each(Object.keys(configurations))('renders byte for byte as before: %s', async (name) => {
     const sources = (await renderJob(configurations[name]!())).filter((st) => st.file === '01-sources.sql');
-    expect(sources.map((st) => `${st.sql};\n`).join('\n')).toBe(readFileSync(join(fixtures, `${name}.sql`), 'utf8'));
-    expect(sources.map((st) => `${st.printable};\n`).join('\n')).toBe(readFileSync(join(fixtures, `${name}.printable.sql`), 'utf8'));
+    const sql = sources.map((st) => `${st.sql};\n`).join('\n');
+    const printable = sources.map((st) => `${st.printable};\n`).join('\n');
+    expect(sql).toBe(readFileSync(join(fixtures, `${name}.sql`), 'utf8'));
+    expect(printable).toBe(withSecrets.has(name) ? readFileSync(join(fixtures, `${name}.printable.sql`), 'utf8') : sql);
   });
 });
 
