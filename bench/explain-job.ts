@@ -4,11 +4,12 @@ import { SqlGatewayClient } from '../clients/index.js';
 import { loadConfig } from '../common/config.js';
 import { createProgress } from '../common/progress.js';
 import { ensureFunctionsJar, jobValues, renderJob, sessionProperties } from '../orchestrator/index.js';
+import { sqlGatewayOptions } from '../common/client-options.js';
 
 const config = loadConfig();
 const topics = { rideTopic: config.kafka.rideTopic, fareTopic: config.kafka.fareTopic, deadLetterTopic: config.kafka.deadLetterTopic, statsTopic: config.kafka.statsTopic };
 const statements = await renderJob(jobValues(config, { bounded: process.argv.includes('--bounded'), topics }, await ensureFunctionsJar(config, createProgress(false))));
-const session = await new SqlGatewayClient(config.flink.sqlGatewayUrl).openSession({ sessionName: 'tipstream-explain', properties: sessionProperties(config, 'tipstream-explain') });
+const session = await new SqlGatewayClient(sqlGatewayOptions(config)).openSession({ sessionName: 'tipstream-explain', properties: sessionProperties(config, 'tipstream-explain') });
 try {
   for (const statement of statements) {
     const explain = statement.sql.trimStart().startsWith('EXECUTE STATEMENT SET');

@@ -14,6 +14,7 @@ import { ensureTopics } from '../clients/index.js';
 import { kafkaLibDir } from '../stack/index.js';
 import { findJava17 } from '../stack/java.js';
 import { deleteTopics, uniqueName } from '../test/support/kafka.js';
+import { kafkaTopicOptions } from '../common/client-options.js';
 
 const execFileAsync = promisify(execFile);
 const trips = Number(process.env.BENCH_TRIPS ?? 1_000_000);
@@ -71,7 +72,7 @@ const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 async function generatorRound(): Promise<{ rate: number; recordSize: number; client: string; seconds: number }> {
   const rideTopic = uniqueName('bench-rides');
   const fareTopic = uniqueName('bench-fares');
-  await ensureTopics({ ...config, kafka: { ...config.kafka, partitions } }, [rideTopic, fareTopic]);
+  await ensureTopics({ ...kafkaTopicOptions(config), partitions }, [rideTopic, fareTopic]);
   const kafka = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic, client });
   const transport = new MeasuringTransport(kafka);
   try {
@@ -98,7 +99,7 @@ async function generatorRound(): Promise<{ rate: number; recordSize: number; cli
 /** Kafka's own producer benchmark with the same record count, size and delivery settings. */
 async function anchorRound(recordSize: number): Promise<{ rate: number; line: string }> {
   const anchorTopic = uniqueName('bench-anchor');
-  await ensureTopics({ ...config, kafka: { ...config.kafka, partitions } }, [anchorTopic]);
+  await ensureTopics({ ...kafkaTopicOptions(config), partitions }, [anchorTopic]);
   try {
     const { stdout } = await execFileAsync(await findJava17(), [
       '-Xmx1g', '-cp', `${join(kafkaLibDir(config))}/*`, 'org.apache.kafka.tools.ProducerPerformance',

@@ -8,6 +8,7 @@ import { loadConfig } from '../common/config.js';
 import { clientOptions, ensureTopics, ResultsTable, type WindowResult } from '../clients/index.js';
 import { runRelay } from '../orchestrator/index.js';
 import { deleteTopics, produce, uniqueName } from '../test/support/kafka.js';
+import { kafkaTopicOptions } from '../common/client-options.js';
 
 const rowsPerRound = Number(process.env.BENCH_ROWS ?? 30_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -43,7 +44,7 @@ try {
     const rows = windowResults(rowsPerRound, round * 2);
     const topic = uniqueName('bench-relay');
     topics.push(topic);
-    await ensureTopics(base, [topic]);
+    await ensureTopics(kafkaTopicOptions(base), [topic]);
     for (let i = 0; i < rows.length; i += 5000) await produce(base.kafka.bootstrapServers, topic, rows.slice(i, i + 5000).map((r) => ({ key: r.neighborhood, value: JSON.stringify(r) })));
     const started = performance.now();
     let lastCommit = started;

@@ -5,11 +5,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { dataDir, projectRoot, sharedDataDir } from '../common/config.js';
 import { loadBoundaries, NeighborhoodIndex } from '../udf-service/index.js';
+import { freePort } from '../test/support/free-port.js';
 
 const boundariesPath = join(dataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip');
 const ridesPath = join(sharedDataDir, 'taxi', 'flink-training', 'nycTaxiRides.first100k.gz');
@@ -28,15 +28,6 @@ function coordinates(): Array<[number, number]> {
     points.push([Number(f[4]), Number(f[5])], [Number(f[6]), Number(f[7])]);
   }
   return points.filter(([lon, lat]) => Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -1,7 +1,7 @@
 // `tipstream generate` and `tipstream heartbeat`: trips, or heartbeats, into the ride and fare topics.
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { ensureTopics, kafkaEndpoint } from '../clients/index.js';
+import { ensureTopics } from '../clients/index.js';
 import { describeSetting, type ResolvedConfig } from '../common/config.js';
 import { parseDurationMs } from '../common/duration.js';
 import { ConfigError, UserError } from '../common/errors.js';
@@ -9,6 +9,7 @@ import { childLogger } from '../common/logger.js';
 import { createProgress } from '../common/progress.js';
 import { AcknowledgedTransport, EventHubsTransport, formatSummary, Heartbeat, inputPath, KafkaTransport, loadLibrdkafka, replay, ReplayHeartbeats, type GeneratorSummary, type InputFormat, type Pacing, type Transport, type WindowClosing } from '../generator/index.js';
 import { action, configFor, untilStopped, withConfigFlags, type ConfigPath } from './flags.js';
+import { kafkaEndpoint, kafkaTopicOptions } from '../common/client-options.js';
 
 const generatorSettings: ConfigPath[] = ['kafka.bootstrapServers', 'kafka.rideTopic', 'kafka.fareTopic', 'kafka.partitions', 'kafka.client', 'job.windowSize', 'job.rideWatermarkDelay', 'job.fareWatermarkDelay'];
 /** The job's settings as generate reads them: only --heartbeats uses them, to close the last window. */
@@ -129,8 +130,8 @@ export function registerGenerateCommand(program: Command): void {
         if (flags.transport === 'eventhubs') {
           transport = await EventHubsTransport.connect({ rideTopic, fareTopic, ...(connectionString ? { connectionString } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
         } else {
-          if (flags.createTopics && !connectionString) await ensureTopics(config, [rideTopic, fareTopic]);
-          const kafka = new KafkaTransport({ ...kafkaEndpoint(config), rideTopic, fareTopic, client: config.kafka.client });
+          if (flags.createTopics && !connectionString) await ensureTopics(kafkaTopicOptions(config), [rideTopic, fareTopic]);
+          const kafka = new KafkaTransport({ ...kafkaEndpoint(config), rideTopic, fareTopic });
           if (kafka.client === 'javascript' && config.kafka.client === 'auto') {
             childLogger('generator').warn(`using the JavaScript Kafka client, slower than librdkafka (about 0.7x here): ${loadLibrdkafka().problem ?? 'this librdkafka build has no TLS or SASL PLAIN'} (see the README, Generator)`);
           }

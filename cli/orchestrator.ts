@@ -6,6 +6,7 @@ import { PortInUseError, UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
 import { collectJobMetrics, deployJob, jobMetricsGauges, readDeployment, rescaleJob, resumeJob, serveMetrics, upgradeJob } from '../orchestrator/index.js';
 import { action, configFor, untilStopped, withConfigFlags } from './flags.js';
+import { flinkRestOptions } from '../common/client-options.js';
 
 export function registerOrchestratorCommands(program: Command): void {
   withConfigFlags(program.command('deploy'), ['job.windowSize', 'job.rideWatermarkDelay', 'job.fareWatermarkDelay', 'job.maxAheadOfClock', 'job.maxJump', 'job.earliestEventTime', 'job.parallelism', 'job.maxParallelism', 'job.checkpointInterval', 'job.consumerGroup', 'job.startupMode', 'job.udfLookupUrl', 'flink.sqlGatewayUrl', 'flink.restUrl', 'kafka.bootstrapServers'])
@@ -32,7 +33,7 @@ export function registerOrchestratorCommands(program: Command): void {
         const config = configFor(command);
         const deployment = await readDeployment(config);
         if (!deployment) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet (run `tipstream deploy`)');
-        const flink = new FlinkRestClient(config.flink.restUrl);
+        const flink = new FlinkRestClient(flinkRestOptions(config));
         const [job, checkpoints, metrics] = await Promise.all([
           flink.job(deployment.jobId),
           flink.checkpoints(deployment.jobId).catch(() => undefined),
@@ -87,7 +88,7 @@ export function registerOrchestratorCommands(program: Command): void {
         const config = configFor(command);
         const deployment = await readDeployment(config);
         if (!deployment) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet');
-        const flink = new FlinkRestClient(config.flink.restUrl);
+        const flink = new FlinkRestClient(flinkRestOptions(config));
         if (options.savepoint) {
           const location = await flink.stopWithSavepoint(deployment.jobId, typeof options.savepoint === 'string' ? options.savepoint : undefined);
           process.stdout.write(`Job ${deployment.jobId} stopped with savepoint ${location}\n`);
@@ -149,7 +150,7 @@ export function registerOrchestratorCommands(program: Command): void {
         const config = configFor(command);
         const jobId = options.job ?? (await readDeployment(config))?.jobId;
         if (!jobId) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet (run `tipstream deploy`, or pass --job ID)');
-        const flink = new FlinkRestClient(config.flink.restUrl);
+        const flink = new FlinkRestClient(flinkRestOptions(config));
         if (!options.serve) {
           const m = await collectJobMetrics(flink, jobId);
           process.stdout.write(options.json ? `${JSON.stringify(m, null, 2)}\n` : `${Object.entries(m).map(([k, v]) => `${k.padEnd(26)} ${v ?? '-'}`).join('\n')}\n`);

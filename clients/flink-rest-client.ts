@@ -48,14 +48,22 @@ export function summarizeStackTrace(trace: string): string {
   return innermost && innermost !== first ? `${first} (cause: ${innermost})` : first;
 }
 
+/** Where Flink's REST API answers (common/client-options.ts fills it from the settings). */
+export interface FlinkRestOptions {
+  url: string;
+  /** The clock the waits for a job state run on (tests give their own). */
+  clock?: Clock;
+}
+
 export class FlinkRestClient {
+  readonly baseUrl: string;
+  private readonly clock: Clock;
   private readonly http: AxiosInstance;
 
-  constructor(
-    readonly baseUrl: string,
-    private readonly clock: Clock = systemClock,
-  ) {
-    this.http = axios.create({ baseURL: baseUrl.replace(/\/$/, ''), timeout: 15_000 });
+  constructor(options: FlinkRestOptions) {
+    this.baseUrl = options.url;
+    this.clock = options.clock ?? systemClock;
+    this.http = axios.create({ baseURL: this.baseUrl.replace(/\/$/, ''), timeout: 15_000 });
   }
 
   async job(jobId: string): Promise<JobDetails> {

@@ -3,7 +3,6 @@
 // A plain local broker, or SASL_SSL / PLAIN / `$ConnectionString` as on the Event Hubs Kafka endpoint.
 import { readFileSync } from 'node:fs';
 import { Admin } from '@platformatic/kafka';
-import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import { pollUntil, type Clock } from '../common/retry.js';
 
@@ -16,19 +15,30 @@ export const KAFKA_TRANSACTION_TIMEOUT_MS = 900_000;
 /** Inside Flink's Kafka SQL jar the Kafka client is shaded, and so is its login module. */
 export const SHADED_PLAIN_LOGIN_MODULE = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.security.plain.PlainLoginModule';
 
-/** Where a Kafka is and how to log in: a plain broker, or SASL_SSL with a connection string. */
+/**
+ * The Kafka client a producer uses: `librdkafka` (@confluentinc/kafka-javascript, an optional
+ * native dependency), `javascript` (@platformatic/kafka), or `auto`: librdkafka when it is
+ * installed and can make the connection, otherwise JavaScript.
+ */
+export type KafkaClientChoice = 'auto' | 'librdkafka' | 'javascript';
+
+/**
+ * Where a Kafka is and how to log in: a plain broker, or SASL_SSL with a connection string. The
+ * options every Kafka helper here takes (common/client-options.ts fills them from the settings).
+ */
 export interface KafkaEndpoint {
   bootstrapServers: string;
   /** An Event Hubs namespace connection string: the password of user `$ConnectionString` (a secret). */
   connectionString?: string;
   /** PEM of a CA to trust for the TLS connection (a private CA; Event Hubs needs none). */
   caFile?: string;
+  /** The client the generator's producer uses (default `auto`); the helpers here use @platformatic/kafka. */
+  client?: KafkaClientChoice;
 }
 
-/** The configured Kafka endpoint. */
-export function kafkaEndpoint(config: ResolvedConfig): KafkaEndpoint {
-  const { bootstrapServers, connectionString, caFile } = config.kafka;
-  return { bootstrapServers, ...(connectionString !== undefined ? { connectionString } : {}), ...(caFile !== undefined ? { caFile } : {}) };
+/** What the topic helpers take: the endpoint, and how many partitions a topic they create gets. */
+export interface KafkaTopicOptions extends KafkaEndpoint {
+  partitions: number;
 }
 
 /** Connection options of a @platformatic/kafka client (Admin, Consumer, Producer). */
@@ -85,15 +95,15 @@ function alreadyExists(err: unknown): boolean {
 }
 
 /** Creates the topics that do not exist yet (not possible on Event Hubs: create hubs there). */
-export async function ensureTopics(config: ResolvedConfig, topics: string[]): Promise<string[]> {
-  if (config.kafka.connectionString !== undefined) return [];
-  const admin = new Admin({ clientId: 'tipstream-deploy', ...kafkaConnection(kafkaEndpoint(config)) });
+export async function ensureTopics(kafka: KafkaTopicOptions, topics: string[]): Promise<string[]> {
+  if (kafka.connectionString !== undefined) return [];
+  const admin = new Admin({ clientId: 'tipstream-deploy', ...kafkaConnection(kafka) });
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     for (const topic of missing) {
       try {
-        await admin.createTopics({ topics: [topic], partitions: config.kafka.partitions, replicas: 1 });
+        await admin.createTopics({ topics: [topic], partitions: kafka.partitions, replicas: 1 });
       } catch (err) {
         // Another deploy (or generator) may have created it in the meantime: that is fine.
         if (!alreadyExists(err)) throw err;
@@ -101,15 +111,15 @@ export async function ensureTopics(config: ResolvedConfig, topics: string[]): Pr
     }
     return missing;
   } catch (cause) {
-    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `creating topics on Kafka at ${config.kafka.bootstrapServers} failed`, { cause, retriable: true });
+    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `creating topics on Kafka at ${kafka.bootstrapServers} failed`, { cause, retriable: true });
   } finally {
     await admin.close().catch(() => undefined);
   }
 }
 
 /** How many partitions each topic has (topics that do not exist are left out). */
-export async function topicPartitions(config: ResolvedConfig, topics: string[]): Promise<Record<string, number>> {
-  const admin = new Admin({ clientId: 'tipstream-deploy', ...kafkaConnection(kafkaEndpoint(config)) });
+export async function topicPartitions(kafka: KafkaEndpoint, topics: string[]): Promise<Record<string, number>> {
+  const admin = new Admin({ clientId: 'tipstream-deploy', ...kafkaConnection(kafka) });
   try {
     const metadata = await admin.metadata({ topics });
     return Object.fromEntries(topics.flatMap((t) => {
@@ -117,15 +127,15 @@ export async function topicPartitions(config: ResolvedConfig, topics: string[]):
       return topic ? [[t, topic.partitionsCount]] : [];
     }));
   } catch (cause) {
-    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `reading the partitions of ${topics.join(', ')} on Kafka at ${config.kafka.bootstrapServers} failed`, { cause, retriable: true });
+    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `reading the partitions of ${topics.join(', ')} on Kafka at ${kafka.bootstrapServers} failed`, { cause, retriable: true });
   } finally {
     await admin.close().catch(() => undefined);
   }
 }
 
 /** Deletes the topics that exist and creates them again, empty (a local broker only). */
-export async function recreateTopics(config: ResolvedConfig, topics: string[], clock?: Clock): Promise<void> {
-  const admin = new Admin({ clientId: 'tipstream-start', ...kafkaConnection(kafkaEndpoint(config)) });
+export async function recreateTopics(kafka: KafkaTopicOptions, topics: string[], clock?: Clock): Promise<void> {
+  const admin = new Admin({ clientId: 'tipstream-start', ...kafkaConnection(kafka) });
   try {
     const existing = new Set(await admin.listTopics());
     const old = topics.filter((t) => existing.has(t));
@@ -134,7 +144,7 @@ export async function recreateTopics(config: ResolvedConfig, topics: string[], c
     await admin.close().catch(() => undefined);
   }
   // Deletion completes in the background: creating too early says the topic still exists.
-  await pollUntil('the re-created topics', async () => (await ensureTopics(config, topics)).length === topics.length, {
+  await pollUntil('the re-created topics', async () => (await ensureTopics(kafka, topics)).length === topics.length, {
     timeoutMs: 60_000,
     intervalMs: 500,
     ...(clock ? { clock } : {}),

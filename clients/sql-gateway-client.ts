@@ -42,15 +42,24 @@ export class SqlStatementError extends TipstreamError {
   }
 }
 
+/** Where the SQL Gateway answers (common/client-options.ts fills it from the settings). */
+export interface SqlGatewayOptions {
+  url: string;
+  /** How long one request may take (default 30 s). */
+  timeoutMs?: number;
+  /** The clock the waits for a statement's result run on (tests give their own). */
+  clock?: Clock;
+}
+
 export class SqlGatewayClient {
+  readonly baseUrl: string;
+  readonly clock: Clock;
   readonly http: AxiosInstance;
 
-  constructor(
-    readonly baseUrl: string,
-    timeoutMs = 30_000,
-    readonly clock: Clock = systemClock,
-  ) {
-    this.http = axios.create({ baseURL: baseUrl.replace(/\/$/, ''), timeout: timeoutMs });
+  constructor(options: SqlGatewayOptions) {
+    this.baseUrl = options.url;
+    this.clock = options.clock ?? systemClock;
+    this.http = axios.create({ baseURL: this.baseUrl.replace(/\/$/, ''), timeout: options.timeoutMs ?? 30_000 });
   }
 
   async openSession(options: OpenSessionOptions): Promise<SqlGatewaySession> {

@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'TIPSTREAM_TIMEOUT'
   | 'TIPSTREAM_UNREACHABLE'
   | 'TIPSTREAM_SQL'
-  | 'TIPSTREAM_BUILD';
+  | 'TIPSTREAM_BUILD'
+  | 'TIPSTREAM_BAD_REQUEST'
+  | 'TIPSTREAM_CLIENT_GONE';
 
 export interface TipstreamErrorOptions {
   cause?: unknown;

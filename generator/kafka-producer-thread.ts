@@ -1,6 +1,7 @@
 // The TypeScript side of kafka-producer-worker.js: starts the worker, hands it batches and turns
 // its answers back into promises. Batches may overlap: the worker keeps each partition's order.
 import { Worker } from 'node:worker_threads';
+import { InfrastructureError } from '../common/errors.js';
 
 export interface ThreadConnection {
   bootstrapBrokers: string[];
@@ -50,13 +51,16 @@ export interface WorkerError {
   causes?: WorkerError[];
 }
 
-export class ProducerThreadError extends Error {
-  readonly code?: string;
+/**
+ * A send the producer thread reported as failed. The Kafka client's own code (`PLT_KFK_…`) is
+ * `kafkaCode`; like every failed send of the transport, it may go away by trying again.
+ */
+export class ProducerThreadError extends InfrastructureError {
+  readonly kafkaCode?: string;
   readonly errors: ProducerThreadError[];
   constructor(reported: WorkerError) {
-    super(reported.message);
-    this.name = 'ProducerThreadError';
-    this.code = reported.code;
+    super('TIPSTREAM_UNREACHABLE', reported.message, { retriable: true });
+    this.kafkaCode = reported.code;
     this.errors = (reported.causes ?? []).map((inner) => new ProducerThreadError(inner));
   }
 }

@@ -3,7 +3,7 @@
 // as errors naming the address, never the secret.
 import { readFileSync } from 'node:fs';
 import { Admin } from '@platformatic/kafka';
-import { kafkaConnection, librdkafkaConnection as librdkafkaConnectionOf } from '../clients/index.js';
+import { kafkaConnection, librdkafkaConnection as librdkafkaConnectionOf, type KafkaClientChoice, type KafkaEndpoint } from '../clients/index.js';
 import { eventHubsKafkaEndpoint } from '../common/config.js';
 import { ConfigError, InfrastructureError, UserError } from '../common/errors.js';
 import { KafkaProducerThread, type ThreadConnection } from './kafka-producer-thread.js';
@@ -35,23 +35,13 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-export interface KafkaTransportOptions extends Topics {
-  bootstrapServers: string;
-  /** An Event Hubs namespace connection string: SASL_SSL / PLAIN / $ConnectionString. */
-  connectionString?: string;
-  /** PEM of a CA to trust for that TLS connection (a private CA; Event Hubs needs none). */
-  caFile?: string;
+/** The Kafka endpoint (its `client`: @platformatic/kafka runs on a worker thread here) and the topics. */
+export interface KafkaTransportOptions extends Topics, KafkaEndpoint {
   /** How long a batch is retried while the broker does not answer, before the replay fails. */
   deliveryTimeoutMs?: number;
-  /**
-   * The Kafka client: `librdkafka` (@confluentinc/kafka-javascript, an optional native
-   * dependency), `javascript` (@platformatic/kafka on a worker thread), or `auto` (the default):
-   * librdkafka when it is installed and can make the connection, otherwise JavaScript.
-   */
-  client?: KafkaClientChoice;
 }
 
-export type KafkaClientChoice = 'auto' | 'librdkafka' | 'javascript';
+export type { KafkaClientChoice };
 
 /** Which client `auto` (or a named one) comes to here, or a ConfigError saying why it cannot. */
 export function resolveKafkaClient(choice: KafkaClientChoice, connection: LibrdkafkaConnection): 'librdkafka' | 'javascript' {
@@ -188,11 +178,11 @@ const PRODUCER_LANES = 2;
 
 export { javaCompatiblePartitioner } from './java-partitioner.js';
 
-/** Whether a Kafka client error, or any error it wraps, has this code. */
+/** Whether a Kafka client error, or any error it wraps, has this code (a producer thread's error keeps it as `kafkaCode`). */
 function hasErrorCode(error: unknown, code: string, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 8) return false;
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (e.code === code) return true;
+  const e = error as { code?: unknown; kafkaCode?: unknown; cause?: unknown; errors?: unknown };
+  if (e.code === code || e.kafkaCode === code) return true;
   if (Array.isArray(e.errors) && e.errors.some((inner) => hasErrorCode(inner, code, depth + 1))) return true;
   return hasErrorCode(e.cause, code, depth + 1);
 }

@@ -13,6 +13,7 @@ import { ensureTopics, FlinkRestClient, SqlGatewayClient, SqlStatementError, top
 import { ensureFunctionsJar } from './functions-jar.js';
 import { jobValues, sessionProperties, type JobOptions, type LiveClock } from './job-values.js';
 import { renderJob, sqlDir as defaultSqlDir, type RenderedStatement } from './sql-template.js';
+import { flinkRestOptions, kafkaEndpoint, kafkaTopicOptions, sqlGatewayOptions } from '../common/client-options.js';
 
 const log = childLogger('deploy');
 
@@ -77,7 +78,7 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
   if (config.job.parallelism > config.job.maxParallelism) {
     throw new UserError('TIPSTREAM_USAGE', `job.parallelism ${config.job.parallelism} is above job.maxParallelism ${config.job.maxParallelism}: Flink cannot run more subtasks than key groups`);
   }
-  const created = await ensureTopics(config, Object.values(topics));
+  const created = await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
   if (created.length > 0) progress.step(`created topics ${created.join(', ')} (${config.kafka.partitions} partitions)`);
   config = await withEmptySubtasksIdle(config, options, topics, progress);
 
@@ -91,7 +92,7 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
 
   const properties = sessionProperties(config, jobName);
   if (options.savepoint) properties['execution.state-recovery.path'] = options.savepoint;
-  const gateway = new SqlGatewayClient(config.flink.sqlGatewayUrl);
+  const gateway = new SqlGatewayClient(sqlGatewayOptions(config));
   const session = await gateway.openSession({ sessionName: jobName, properties });
   let jobId: string | undefined;
   try {
@@ -108,7 +109,7 @@ export async function deployJob(config: ResolvedConfig, options: DeployOptions, 
   }
   if (!jobId) throw new InfrastructureError('TIPSTREAM_SQL', 'the statement set was accepted but the SQL Gateway returned no job id');
 
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   await flink.waitForState(jobId, options.bounded ? ['RUNNING', 'FINISHED'] : ['RUNNING'], options.timeoutMs ?? 120_000);
   const deployment: Deployment = {
     jobId,
@@ -140,7 +141,7 @@ export const EMPTY_SUBTASK_IDLE_MAX = '30 s';
  */
 async function withEmptySubtasksIdle(config: ResolvedConfig, options: DeployOptions, topics: Deployment['topics'], progress: Progress): Promise<ResolvedConfig> {
   if (options.bounded) return config;
-  const partitions = await topicPartitions(config, [topics.rideTopic, topics.fareTopic]).catch((err: unknown) => {
+  const partitions = await topicPartitions(kafkaEndpoint(config), [topics.rideTopic, topics.fareTopic]).catch((err: unknown) => {
     log.warn({ err: (err as Error).message }, 'the topics\' partition counts are unknown; source subtasks past them would wait for the idle timeout');
     return {} as Record<string, number>;
   });

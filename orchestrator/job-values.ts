@@ -1,9 +1,10 @@
 // The values of the job's SQL placeholders, from the configuration. This is the one place that
 // decides what reaches SQL; sql-template.ts escapes each value for its position.
 import type { ResolvedConfig } from '../common/config.js';
-import { kafkaEndpoint, kafkaSqlOptions, transactionTimeoutSqlOption } from '../clients/index.js';
+import { kafkaSqlOptions, transactionTimeoutSqlOption } from '../clients/index.js';
 import { parseDurationMs } from '../common/duration.js';
 import { flinkDuration, sqlInterval, type SqlValue } from './sql-template.js';
+import { kafkaEndpoint } from '../common/client-options.js';
 
 export interface JobOptions {
   /** Stop at the latest offsets, so a finite replay finishes and flushes every window. */

@@ -9,6 +9,7 @@ import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
 import { FlinkRestClient } from '../clients/index.js';
 import { deployJob, readDeployment, type Deployment } from './deploy.js';
+import { flinkRestOptions } from '../common/client-options.js';
 
 export interface RescaleOptions {
   parallelism: number;
@@ -33,7 +34,7 @@ export async function rescaleJob(config: ResolvedConfig, options: RescaleOptions
   if (options.parallelism > maxParallelism) {
     throw new UserError('TIPSTREAM_USAGE', `--parallelism ${options.parallelism} is above the job's max parallelism ${maxParallelism}, the number of key groups its state is kept in; a job can never be rescaled past it`);
   }
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const state = (await flink.job(previous.jobId)).state;
   if (state !== 'RUNNING') throw new UserError('TIPSTREAM_USAGE', `job ${previous.jobId} is ${state}, not RUNNING: there is nothing to rescale (deploy --resume brings a lost job back)`);
   if (options.parallelism === from) throw new UserError('TIPSTREAM_USAGE', `job ${previous.jobId} already runs at parallelism ${from}`);

@@ -11,6 +11,7 @@ import { UserError } from '../common/errors.js';
 import type { Progress } from '../common/progress.js';
 import { deployJob, readDeployment, type Deployment } from './deploy.js';
 import { FlinkRestClient } from '../clients/index.js';
+import { flinkRestOptions } from '../common/client-options.js';
 
 /** States in which the job still runs (or will again by itself): nothing to resume. */
 const ALIVE = new Set(['INITIALIZING', 'CREATED', 'RUNNING', 'RESTARTING', 'RECONCILING', 'FAILING', 'CANCELLING']);
@@ -41,7 +42,7 @@ export async function latestCheckpoint(flink: FlinkRestClient, jobId: string): P
 export async function resumeJob(config: ResolvedConfig, progress: Progress): Promise<Deployment & { resumedFrom: string }> {
   const previous = await readDeployment(config);
   if (!previous) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet (run `tipstream deploy`)');
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const state = await flink.job(previous.jobId).then((job) => job.state, () => undefined);
   if (state && ALIVE.has(state)) throw new UserError('TIPSTREAM_USAGE', `job ${previous.jobId} is ${state}: there is nothing to resume`);
   const checkpoint = await latestCheckpoint(flink, previous.jobId);

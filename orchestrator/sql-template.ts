@@ -64,10 +64,59 @@ function renderValue(name: string, value: SqlValue, redact: boolean): string {
   }
 }
 
+const REPEAT_START = /^-- @repeat\b/;
+const REPEAT_END = '-- @end repeat';
+const REPEAT_CELL = /^(?:[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Z0-9_]+\})$/;
+
+/** The cells of a `--   a   b   c` table line of a repeat block. */
+function repeatCells(line: string): string[] {
+  return line.replace(/^--/, '').trim().split(/\s+/);
+}
+
+/**
+ * Writes out each repeat block of a template: the lines between `-- @repeat ...` and
+ * `-- @end repeat`, once per row of the table in the comment lines that follow the `@repeat`
+ * line (a row of column names, then one row per copy). In a copy, `${COLUMN}` becomes that row's
+ * cell: an SQL identifier, or a `${PLACEHOLDER}` the job's values fill in as anywhere else.
+ * The copies are separated by a blank line; a template without a repeat block is left as it is.
+ */
+export function expandRepeats(template: string, file: string): string {
+  const lines = template.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!REPEAT_START.test(lines[i]!)) {
+      out.push(lines[i]!);
+      continue;
+    }
+    const at = `${file}, the repeat block of line ${i + 1}`;
+    let j = i + 1;
+    const table: string[][] = [];
+    for (; j < lines.length && lines[j]!.startsWith('--'); j++) table.push(repeatCells(lines[j]!));
+    const end = lines.indexOf(REPEAT_END, j);
+    if (end === -1) throw new UserError('TIPSTREAM_USAGE', `${at} has no '${REPEAT_END}' line`);
+    const [columns, ...rows] = table;
+    if (!columns || rows.length === 0) throw new UserError('TIPSTREAM_USAGE', `${at} needs a row of column names and at least one row of values`);
+    const body = lines.slice(j, end).join('\n');
+    const copies = rows.map((row, r) => {
+      if (row.length !== columns.length) throw new UserError('TIPSTREAM_USAGE', `${at}: row ${r + 1} has ${row.length} cells for ${columns.length} columns`);
+      const bad = row.find((cell) => !REPEAT_CELL.test(cell));
+      if (bad !== undefined) throw new UserError('TIPSTREAM_USAGE', `${at}: '${bad}' is neither an SQL name nor a \${PLACEHOLDER}`);
+      return body.replace(/\$\{([A-Z0-9_]+)\}/g, (placeholder, name: string) => {
+        const column = columns.indexOf(name);
+        return column === -1 ? placeholder : row[column]!;
+      });
+    });
+    out.push(copies.join('\n\n'));
+    i = end;
+  }
+  return out.join('\n');
+}
+
 export function renderTemplate(template: string, file: string, values: Record<string, SqlValue>): { sql: string; printable: string } {
   const used = new Set<string>();
+  const expanded = expandRepeats(template, file);
   const render = (redact: boolean) =>
-    template.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+    expanded.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
       const value = values[name];
       if (value === undefined) throw new UserError('TIPSTREAM_USAGE', `${file} uses \${${name}}, which has no value`);
       used.add(name);

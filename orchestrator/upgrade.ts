@@ -11,6 +11,7 @@ import { FlinkRestClient } from '../clients/index.js';
 import { functionsJarPath } from './functions-jar.js';
 import { jobValues } from './job-values.js';
 import { renderJob } from './sql-template.js';
+import { flinkRestOptions } from '../common/client-options.js';
 
 export interface UpgradeOptions {
   /** Where the savepoint goes (default: the cluster's `execution.checkpointing.savepoint-dir`). */
@@ -30,7 +31,7 @@ const STATE_MISMATCH = /Cannot map checkpoint\/savepoint state|Failed to rollbac
 export async function upgradeJob(config: ResolvedConfig, options: UpgradeOptions, progress: Progress): Promise<UpgradeResult> {
   const previous = await readDeployment(config);
   if (!previous) throw new UserError('TIPSTREAM_NOT_FOUND', 'no job has been deployed from here yet (run `tipstream deploy`)');
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const state = (await flink.job(previous.jobId)).state;
   if (state !== 'RUNNING') throw new UserError('TIPSTREAM_USAGE', `job ${previous.jobId} is ${state}, not RUNNING: deploy it again instead of upgrading`);
 

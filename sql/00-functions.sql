@@ -4,6 +4,9 @@
 --   orchestrator/sql-template.ts for its kind: a quoted string, an INTERVAL, or `options`, which
 --   render as zero or more `'key' = 'value',` lines, each with its trailing comma: so an options
 --   placeholder always stands before a literal option (`'format' = ...`), never last in a WITH.
+-- * Repeat blocks. Between `-- @repeat ...` and `-- @end repeat` stands a statement written once for
+--   several tables (01-sources.sql: one per stream); the comment table after `@repeat` names its
+--   columns, then gives one row per copy, and each column's placeholder takes that row's cell.
 -- * Names the host reads. orchestrator/job-metrics.ts finds its counts by operator names that come
 --   from here: the sources ride_source and fare_source, the sinks dead_letter_rides,
 --   dead_letter_fares, implausible_rides, implausible_fares, unjoined_rides, unjoined_fares and

@@ -13,15 +13,23 @@
 -- as it is, not a maximum over records. Records refused here go to the dead letters as
 -- 'implausible event time: ...' (02-parse.sql and 05-statement-set.sql).
 
-CREATE TEMPORARY TABLE ride_source (
+-- One source table per stream, the same but for its name, its functions, its topic and its
+-- watermark delay; orchestrator/sql-template.ts writes the statement out once per row below. Fares
+-- arrive as one CSV line; the reference's generator prepends the header line and a CRLF, so
+-- FARE_EVENT_TIME reads the time from the last line of a message.
+-- @repeat for each stream:
+--   SOURCE_TABLE  EVENT_TIME       FRONTIER       TOPIC          WATERMARK_DELAY
+--   ride_source   RIDE_EVENT_TIME  RIDE_FRONTIER  ${RIDE_TOPIC}  ${RIDE_WATERMARK_DELAY}
+--   fare_source   FARE_EVENT_TIME  FARE_FRONTIER  ${FARE_TOPIC}  ${FARE_WATERMARK_DELAY}
+CREATE TEMPORARY TABLE ${SOURCE_TABLE} (
   payload STRING,
   kafkaPartition INT METADATA FROM 'partition' VIRTUAL,
   kafkaOffset BIGINT METADATA FROM 'offset' VIRTUAL,
-  eventTime AS RIDE_EVENT_TIME(payload),
-  WATERMARK FOR eventTime AS RIDE_FRONTIER(payload, eventTime, kafkaPartition, kafkaOffset, ${EVENT_TIME_POLICY}) - ${RIDE_WATERMARK_DELAY}
+  eventTime AS ${EVENT_TIME}(payload),
+  WATERMARK FOR eventTime AS ${FRONTIER}(payload, eventTime, kafkaPartition, kafkaOffset, ${EVENT_TIME_POLICY}) - ${WATERMARK_DELAY}
 ) WITH (
   'connector' = 'kafka',
-  'topic' = ${RIDE_TOPIC},
+  'topic' = ${TOPIC},
   'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
   'properties.group.id' = ${CONSUMER_GROUP},
   'scan.startup.mode' = ${STARTUP_MODE},
@@ -30,23 +38,4 @@ CREATE TEMPORARY TABLE ride_source (
   ${KAFKA_SECURITY}
   'format' = 'raw'
 );
-
--- Fares arrive as one CSV line; the reference's generator prepends the header line and a CRLF,
--- so the time is read from the last line of a message.
-CREATE TEMPORARY TABLE fare_source (
-  payload STRING,
-  kafkaPartition INT METADATA FROM 'partition' VIRTUAL,
-  kafkaOffset BIGINT METADATA FROM 'offset' VIRTUAL,
-  eventTime AS FARE_EVENT_TIME(payload),
-  WATERMARK FOR eventTime AS FARE_FRONTIER(payload, eventTime, kafkaPartition, kafkaOffset, ${EVENT_TIME_POLICY}) - ${FARE_WATERMARK_DELAY}
-) WITH (
-  'connector' = 'kafka',
-  'topic' = ${FARE_TOPIC},
-  'properties.bootstrap.servers' = ${BOOTSTRAP_SERVERS},
-  'properties.group.id' = ${CONSUMER_GROUP},
-  'scan.startup.mode' = ${STARTUP_MODE},
-  ${IDLE_TIMEOUT}
-  ${BOUNDED_MODE}
-  ${KAFKA_SECURITY}
-  'format' = 'raw'
-);
+-- @end repeat

@@ -5,9 +5,9 @@
 import type { ResolvedConfig } from '../common/config.js';
 import type { Progress } from '../common/progress.js';
 import { pollUntil } from '../common/retry.js';
-import { kafkaEndpoint } from '../clients/index.js';
 import { cassandraAnswers, jobManagerAnswers, kafkaAnswers, sqlGatewayIsFlink, sqlGatewayRunsQueries, taskManagersReady } from './readiness.js';
 import type { ServiceName, ServiceStatus, StackEndpoints, StackOptions, StackProvider, StackUpResult } from './types.js';
+import { kafkaEndpoint } from '../common/client-options.js';
 
 export class ExternalStackProvider implements StackProvider {
   readonly kind = 'external' as const;

@@ -81,7 +81,7 @@ export async function taskManagerAnswersAs(restUrl: string, pid: number): Promis
 
 /** The SQL Gateway runs a query: SELECT 1 answers 1 (which needs a free TaskManager slot). */
 export async function sqlGatewayRunsQueries(url: string): Promise<boolean> {
-  const client = new SqlGatewayClient(url);
+  const client = new SqlGatewayClient({ url });
   const session = await client.openSession({ sessionName: 'tipstream-readiness' });
   try {
     const rows = await session.query('SELECT 1');

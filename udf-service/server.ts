@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { InfrastructureError, UserError } from '../common/errors.js';
+import { InfrastructureError, TipstreamError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { UNKNOWN, type NeighborhoodIndex } from './neighborhood-index.js';
 
@@ -21,18 +21,25 @@ export const MAX_BATCH_POINTS = 10_000;
 /** How long close() lets requests in flight finish before it cuts the remaining connections. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
-/** The request's fault: answered with its status and message, never logged as a server error. */
 /** The client closed its connection before it sent the whole request: there is no one to answer. */
-class ClientGone extends Error {}
+export class ClientGone extends TipstreamError {
+  constructor() {
+    super('TIPSTREAM_CLIENT_GONE', '');
+  }
+}
 
-class BadRequest extends Error {
+/**
+ * The request's fault: answered with its status and message, never logged as a server error.
+ * Only a 503 (boundaries still loading) goes away by asking again.
+ */
+export class BadRequest extends TipstreamError {
   constructor(
     readonly status: number,
     message: string,
     /** Close the connection after answering (the rest of the request is not read). */
     readonly closeConnection = false,
   ) {
-    super(message);
+    super('TIPSTREAM_BAD_REQUEST', message, { retriable: status === 503 });
   }
 }
 

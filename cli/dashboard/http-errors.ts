@@ -2,9 +2,12 @@
 // bad parameter of ours, or fastify's and its plugins' own: a traversal path is the static
 // plugin's 403, a malformed URL fastify's 400), and only a failure of what the dashboard depends
 // on (Cassandra) is a 503. A scanner probing paths must never look like an outage.
-export class BadParameter extends Error {
+import { TipstreamError } from '../../common/errors.js';
+
+/** A query parameter the client got wrong: a 400 naming it. */
+export class BadParameter extends TipstreamError {
   constructor(readonly parameter: string, message: string) {
-    super(message);
+    super('TIPSTREAM_BAD_REQUEST', message);
   }
 }
 

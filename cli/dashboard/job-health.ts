@@ -11,6 +11,7 @@ import { FlinkRestClient } from '../../clients/index.js';
 import { collectJobMetrics, readDeployment, type Deployment, type JobMetrics } from '../../orchestrator/index.js';
 import { liveStateFile } from '../live.js';
 import { CounterRate, LIVE_RECORD_FRESH_MS, liveClockAt, watermarkLagSeconds, type LiveRecord } from './pipeline-pace.js';
+import { flinkRestOptions } from '../../common/client-options.js';
 
 /** How long one poll of the job's figures may take before the strip says Flink does not answer. */
 const POLL_DEADLINE_MS = 10_000;
@@ -43,7 +44,7 @@ export class JobHealthMonitor extends EventEmitter<{ health: [JobHealth] }> {
 
   constructor(private readonly config: ResolvedConfig, private readonly pollIntervalMs: number) {
     super();
-    this.flink = new FlinkRestClient(config.flink.restUrl);
+    this.flink = new FlinkRestClient(flinkRestOptions(config));
     this.latest = { status: 'pending', flinkUrl: config.flink.restUrl, checkedAt: new Date(0).toISOString(), eventsInPerSecond: null, watermarkLagSeconds: null, pace: 'job', metrics: null };
   }
 

@@ -14,6 +14,7 @@ import { replayDebsSample } from '../support/replay-debs.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { startTestUdfService, type TestUdfService } from '../support/udf.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const topics = { rideTopic: uniqueName('rides'), fareTopic: uniqueName('fares'), deadLetterTopic: uniqueName('dead-letter'), statsTopic: uniqueName('stats') };
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 it('runs one job on both TaskManager containers, and its windows are exact', async () => {
-  const flink = new FlinkRestClient(base.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(base));
   const { data: overview } = await axios.get<{ taskmanagers: Array<{ id: string; slotsNumber: number }> }>(`${base.flink.restUrl}/taskmanagers`);
   expect(overview.taskmanagers).toHaveLength(2);
   const slots = overview.taskmanagers.reduce((n, tm) => n + tm.slotsNumber, 0);
@@ -43,7 +44,7 @@ it('runs one job on both TaskManager containers, and its windows are exact', asy
   const taskManagerScrapes = await Promise.all([first + 1, first + 2].map((port) => axios.get<string>(`http://${base.host}:${port}/metrics`, { responseType: 'text' }).then((r) => r.data)));
   expect(taskManagerScrapes.every((text) => /^flink_taskmanager_/m.test(text))).toBe(true);
 
-  await ensureTopics(base, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(base), Object.values(topics));
   const summary = await replayDebsSample(base.kafka.bootstrapServers, topics);
   expect(summary.sent.rides).toBe(10_004);
 

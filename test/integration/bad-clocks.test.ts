@@ -17,6 +17,7 @@ import { samples } from '../support/data.js';
 import { sendEvents } from '../support/debs-halves.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { expectedStats, expectSameStats, readDebs } from '../support/expected-stats.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const bootstrap = base.kafka.bootstrapServers;
@@ -94,7 +95,7 @@ it('keeps every window of the real trips exact with records dated 2099, 1970 and
       job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', consumerGroup: uniqueName('clock-job') },
     },
   });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
 
   const real: OutgoingEvent[] = [];
   for await (const event of events({ format: 'debs', input: defaultInputs.debs, faresLeadMs: 0, bufferCapacity: 100_000 }, newInputReport())) real.push(event);
@@ -113,7 +114,7 @@ it('keeps every window of the real trips exact with records dated 2099, 1970 and
   const reasons = new Map([...before.reasons, ...middle.reasons]);
 
   const deployment = await deployJob(config, { bounded: true, topics, jobName: 'bad-clocks-test' }, createProgress(false));
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   await flink.waitForState(deployment.jobId, ['FINISHED'], 300_000);
 
   const expected = expectedStats(readDebs(samples.debs), 60_000, service.index);

@@ -4,7 +4,6 @@
 // writes through it with the shaded login module, the relay reads the results through it, and
 // the results equal an independent computation. A wrong key gets a clear error without the key.
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
@@ -18,21 +17,13 @@ import { startSecureKafka, type SecureKafka } from '../support/secure-services.j
 import { startUdfService } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, readFoil, type StatsRow } from '../support/expected-stats.js';
 import { createTopics, readMessages, uniqueName, type KafkaSecurity } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
+import { flinkRestOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let broker: SecureKafka;
 let security: KafkaSecurity;
 let service: Awaited<ReturnType<typeof startUdfService>>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   [broker, service] = await Promise.all([
@@ -83,7 +74,7 @@ it('runs generator, Flink job and relay over SASL_SSL / PLAIN / $ConnectionStrin
   expect(statements.every((s) => !s.printable.includes(broker.connectionString))).toBe(true);
 
   const deployment = await deployJob(config, { bounded: true, topics, jobName: 'event-hubs-standin' }, createProgress(false));
-  await new FlinkRestClient(config.flink.restUrl).waitForState(deployment.jobId, ['FINISHED'], 300_000);
+  await new FlinkRestClient(flinkRestOptions(config)).waitForState(deployment.jobId, ['FINISHED'], 300_000);
   const expected = expectedStats(readFoil(samples.foil), 3_600_000, service.index);
   const stats = (await readMessages(broker.bootstrapServers, topics.statsTopic, expected.length, 60_000, 3_000, security)).map((m) => JSON.parse(m.value) as StatsRow);
   expectSameStats(stats, expected);

@@ -11,6 +11,7 @@ import { createProgress } from '../../common/progress.js';
 import { deployJob } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
 import { deleteTopics, produce, readMessages, uniqueName } from '../support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 let server: Server;
 let lookupUrl: string;
@@ -55,7 +56,7 @@ it('joins, enriches and windows good trips, and dead-letters every malformed or 
   const bootstrap = config.kafka.bootstrapServers;
   try {
     // Topics first (the job creates missing ones), then the data, then a bounded job over it.
-    await ensureTopics(config, Object.values(topics));
+    await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
     await produce(bootstrap, topics.rideTopic, [
       ride('M1', '2013-01-01T00:10:00Z', 40.76, 2),
       ride('M2', '2013-01-01T00:20:00.000Z', 40.76, 3),
@@ -82,7 +83,7 @@ it('joins, enriches and windows good trips, and dead-letters every malformed or 
     ]);
 
     const deployment = await deployJob(config, { bounded: true, topics, jobName: 'job-test' }, createProgress(false));
-    await new FlinkRestClient(config.flink.restUrl).waitForState(deployment.jobId, ['FINISHED'], 180_000);
+    await new FlinkRestClient(flinkRestOptions(config)).waitForState(deployment.jobId, ['FINISHED'], 180_000);
 
     const stats = (await readMessages(bootstrap, topics.statsTopic, 2)).map((m) => JSON.parse(m.value) as Record<string, unknown>);
     expect(stats.sort((a, b) => String(a.windowStart).localeCompare(String(b.windowStart)))).toEqual([

@@ -20,6 +20,7 @@ import { startUdfService } from '../../udf-service/index.js';
 import { samples } from '../support/data.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const topics = { rideTopic: uniqueName('hb-rides'), fareTopic: uniqueName('hb-fares'), deadLetterTopic: uniqueName('hb-dead'), statsTopic: uniqueName('hb-stats') };
@@ -35,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   relayAbort.abort();
   await relay?.catch(() => undefined);
-  if (jobId) await new FlinkRestClient(base.flink.restUrl).cancel(jobId).catch(() => undefined);
+  if (jobId) await new FlinkRestClient(flinkRestOptions(base)).cancel(jobId).catch(() => undefined);
   await service?.close();
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
   const client = new cassandra.Client({ contactPoints: base.cassandra.contactPoints, localDataCenter: base.cassandra.localDataCenter, protocolOptions: { port: base.cassandra.port } });
@@ -85,10 +86,10 @@ it('puts every window of a paced replay into Cassandra within 30 s of the end of
   const lastTrip = Math.max(...input.rides.map((r) => r.pickupMs));
   const closing = closingHeartbeatTime(lastTrip, { windowMs: 60_000, rideWatermarkDelayMs: 180_000, fareWatermarkDelayMs: 180_000 });
 
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
   jobId = (await deployJob(config, { bounded: false, topics, jobName: 'generate-heartbeats-test' }, createProgress(false))).jobId;
   relay = runRelay(config, { signal: relayAbort.signal });
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
 
   // The generator as a user runs it, a process of its own.
   const generator = spawn(

@@ -1,6 +1,5 @@
 // A FOIL replay into the real local Kafka: both topics get every event, each ride lands in the
 // same partition number as its fare, and what is read back parses to the contract.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { samples } from '../support/data.js';
@@ -11,6 +10,8 @@ import { testedKafkaClients } from '../support/kafka-clients.js';
 import { javaCompatiblePartitioner } from '../../generator/transports.js';
 import { ensureTopics } from '../../clients/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
+import { kafkaTopicOptions } from '../../common/client-options.js';
 
 const config = loadConfig();
 const bootstrap = config.kafka.bootstrapServers;
@@ -25,7 +26,7 @@ function replayFast(source: SourceOptions, batchSize: number, transport: KafkaTr
 it('replays the FOIL samples into two topics of several partitions, each ride beside its fare', async () => {
   const rideTopic = uniqueName('gen-rides');
   const fareTopic = uniqueName('gen-fares');
-  await ensureTopics({ ...config, kafka: { ...config.kafka, partitions: 3 } }, [rideTopic, fareTopic]);
+  await ensureTopics({ ...kafkaTopicOptions(config), partitions: 3 }, [rideTopic, fareTopic]);
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic });
   try {
     const summary = await replayFast({ format: 'foil', input: samples.foil, faresLeadMs: 0, bufferCapacity: 10_000 }, 50, transport, { rideTopic, fareTopic });
@@ -63,12 +64,7 @@ it('replays the FOIL samples into two topics of several partitions, each ride be
 
 it('fails with the address when no broker answers, instead of retrying forever', async () => {
   // A port that was free a moment ago: nothing listens there.
-  const port = await new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as { port: number };
-      server.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   const transport = new KafkaTransport({ bootstrapServers: `127.0.0.1:${port}`, rideTopic: 'r', fareTopic: 'f' });
   try {
     await expect(transport.send([{ stream: 'ride', time: 0, key: 'k', value: '{}' }])).rejects.toThrow(
@@ -92,7 +88,7 @@ it('uses librdkafka by default where it is installed', () => {
 it.each(clients)('sends a batch far over the broker message limit, every event once (%s)', async (client) => {
   const rideTopic = uniqueName('gen-big-rides');
   const fareTopic = uniqueName('gen-big-fares');
-  await ensureTopics(config, [rideTopic, fareTopic]);
+  await ensureTopics(kafkaTopicOptions(config), [rideTopic, fareTopic]);
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic, client });
   try {
     // 12,000 trips in one send of 24,000 events, about 8 MB: refused as MESSAGE_TOO_LARGE unsliced.
@@ -112,7 +108,7 @@ it.each(clients)('sends a batch far over the broker message limit, every event o
 it.each(clients)('keeps every partition in the order events were given, with batches overlapping (%s)', async (client) => {
   const rideTopic = uniqueName('gen-order-rides');
   const fareTopic = uniqueName('gen-order-fares');
-  await ensureTopics({ ...config, kafka: { ...config.kafka, partitions: 4 } }, [rideTopic, fareTopic]);
+  await ensureTopics({ ...kafkaTopicOptions(config), partitions: 4 }, [rideTopic, fareTopic]);
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, rideTopic, fareTopic, client });
   // The JavaScript client keeps several batches in flight; librdkafka queues them and sends on.
   if (client === 'javascript') expect(transport.maxInFlight).toBeGreaterThan(1);

@@ -14,6 +14,7 @@ import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const WINDOW_MS = 10_000;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   service = await startUdfService({ boundaries: base.udf.boundaries, nameField: base.udf.nameField, port: 0 });
 });
 afterAll(async () => {
-  if (jobId) await new FlinkRestClient(base.flink.restUrl).cancel(jobId).catch(() => undefined);
+  if (jobId) await new FlinkRestClient(flinkRestOptions(base)).cancel(jobId).catch(() => undefined);
   await service?.close();
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
   const client = new cassandra.Client({ contactPoints: base.cassandra.contactPoints, localDataCenter: base.cassandra.localDataCenter, protocolOptions: { port: base.cassandra.port } });
@@ -62,7 +63,7 @@ it('puts every window in Cassandra within 10 s of its end plus the delay once in
       },
     },
   });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
   jobId = (await deployJob(config, { bounded: false, topics, jobName: 'live-windows-test' }, createProgress(false))).jobId;
 
   const heartbeat = new Heartbeat({ bootstrapServers: config.kafka.bootstrapServers, rideTopic: topics.rideTopic, fareTopic: topics.fareTopic, intervalMs: 500 });
@@ -72,7 +73,7 @@ it('puts every window in Cassandra within 10 s of its end plus the delay once in
   try {
     heartbeat.start();
     // Measured from a running job: its first checkpoint done, so start-up is not counted as lateness.
-    const flink = new FlinkRestClient(config.flink.restUrl);
+    const flink = new FlinkRestClient(flinkRestOptions(config));
     const warm = Date.now() + 60_000;
     while ((await collectJobMetrics(flink, jobId).catch(() => undefined))?.checkpointsCompleted === 0 && Date.now() < warm) await new Promise((r) => setTimeout(r, 250));
     // Real trips of the sample (non-zero coordinates), re-timed to the wall clock as they are sent:

@@ -3,12 +3,12 @@
 // put in the topics, across the restart: no window lost, none doubled, none partial.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envName, loadConfig, projectRoot } from '../../common/config.js';
 import { readLiveState } from '../../cli/live.js';
 import { startUdfService } from '../../udf-service/index.js';
+import { freePort } from '../support/free-port.js';
 import { cleanUpLive, expectExactWindows, freshLiveConfig, liveUntil } from '../support/live.js';
 
 const base = loadConfig();
@@ -33,10 +33,7 @@ it('stops with a savepoint and resumes from it with no window lost or doubled', 
 
 it('serves the live map beside `start --live` and prints its address', async () => {
   const config = await freshLiveConfig(service.url);
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const dashboardPort = (probe.address() as AddressInfo).port;
-  await new Promise((done) => probe.close(done));
+  const dashboardPort = await freePort();
   // `start` brings the stack up, so it runs with the stack's own state folder (where the stack
   // records its processes); the live and deployment records it writes there are put back after.
   const records = [join(base.stateDir, 'tipstream-live.json'), join(base.stateDir, 'deployment.json')];

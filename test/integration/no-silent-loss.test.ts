@@ -18,6 +18,7 @@ import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
 import { collectJobMetrics, deployJob, type JobMetrics } from '../../orchestrator/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const PARTITIONS = 4;
@@ -78,9 +79,9 @@ async function run(name: string, c: Case) {
       },
     },
   });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
   const { jobId } = await deployJob(config, { bounded: false, topics, jobName: `no-silent-loss-${name}` }, createProgress(false));
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   cleanUp.push(() => flink.cancel(jobId));
 
   const all = await eventsFor(c);

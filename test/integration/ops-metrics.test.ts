@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
@@ -17,6 +16,8 @@ import { deployJob } from '../../orchestrator/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { dashboardExpressions, dashboardProblems, dashboardSchema, exposedMetrics, metricNames, readDashboard, unexposedMetrics, type Exposed } from '../support/grafana-dashboard.js';
 import { deleteTopics, uniqueName } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const topics = { rideTopic: uniqueName('ops-rides'), fareTopic: uniqueName('ops-fares'), deadLetterTopic: uniqueName('ops-dead'), statsTopic: uniqueName('ops-stats') };
@@ -38,14 +39,6 @@ function childEnv(): NodeJS.ProcessEnv {
     'relay.consumerGroup': uniqueName('ops-relay'),
   };
   return { ...process.env, ...Object.fromEntries(Object.entries(settings).map(([path, value]) => [envName(path), value])) };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  return port;
 }
 
 /** A `tipstream` command as a person runs it, its stderr kept for a failure message. */
@@ -89,7 +82,7 @@ beforeAll(async () => {
       job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', checkpointInterval: '2 s', consumerGroup: uniqueName('ops-job') },
     },
   });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
 });
 
 afterAll(async () => {
@@ -98,7 +91,7 @@ afterAll(async () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
-  if (jobId) await new FlinkRestClient(base.flink.restUrl).cancel(jobId).catch(() => undefined);
+  if (jobId) await new FlinkRestClient(flinkRestOptions(base)).cancel(jobId).catch(() => undefined);
   await service?.close();
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
   const client = new cassandra.Client({ contactPoints: base.cassandra.contactPoints, localDataCenter: base.cassandra.localDataCenter, protocolOptions: { port: base.cassandra.port } });

@@ -17,6 +17,7 @@ import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index
 import { startTestUdfService, type TestUdfService } from '../support/udf.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { expectSameStats, expectedStats as expectedWith, readDebs, readFoil, type StatsRow } from '../support/expected-stats.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const expectedStats = (input: Parameters<typeof expectedWith>[0], windowMs: number) => expectedWith(input, windowMs, service.index);
 
@@ -41,7 +42,7 @@ interface Topics {
 async function replayInto(format: InputFormat, malformedRate = 0): Promise<{ topics: Topics; summary: GeneratorSummary }> {
   const topics = { rideTopic: uniqueName('rides'), fareTopic: uniqueName('fares') };
   createdTopics.push(topics.rideTopic, topics.fareTopic);
-  await ensureTopics(baseConfig, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(baseConfig), Object.values(topics));
   const transport = new KafkaTransport({ bootstrapServers: bootstrap, ...topics });
   try {
     const summary = await replay(
@@ -78,9 +79,9 @@ async function runJob(
       job: { udfLookupUrl: options.lookupUrl ?? service.lookupUrl, windowSize, consumerGroup: uniqueName('correctness') },
     },
   });
-  await ensureTopics(config, Object.values(outputs));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(outputs));
   const deployment = await deployJob(config, { bounded: true, topics: { ...topics, ...outputs }, jobName: `correctness ${windowSize}` }, createProgress(false));
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   await options.whileRunning?.(deployment.jobId, flink);
   await flink.waitForState(deployment.jobId, ['FINISHED'], 300_000);
   // Once the expected count is in, reading goes on until 5 s pass quietly: an extra row would show.

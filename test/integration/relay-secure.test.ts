@@ -1,7 +1,6 @@
 // The Cosmos DB profile's TLS + password path on a real server: a second local Cassandra with
 // client encryption (a keytool certificate) and PasswordAuthenticator, as Cosmos DB asks for.
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
@@ -9,20 +8,12 @@ import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/ind
 import { runRelay } from '../../orchestrator/index.js';
 import { startSecureCassandra, type SecureCassandra } from '../support/secure-services.js';
 import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
+import { kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let secure: SecureCassandra;
 const topic = uniqueName('secure-results');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   secure = await startSecureCassandra(base, { dir: mkdtempSync(join(tmpdir(), 'tipstream-secure-cassandra-')), port: await freePort(), storagePort: await freePort() });
@@ -47,7 +38,7 @@ it('relays over TLS with a password, as to Cosmos DB, and reads the rows back', 
     neighborhood: i % 2 ? 'Midtown' : 'SoHo', rideCount: i + 1, totalFareAmount: 10 * (i + 1), totalTipAmount: i + 1,
     averageFareAmount: 10, averageTipAmount: 1, totalDistanceMiles: 2 * (i + 1), averageTipPerMile: 0.5,
   }));
-  await ensureTopics(base, [topic]);
+  await ensureTopics(kafkaTopicOptions(base), [topic]);
   await produce(base.kafka.bootstrapServers, topic, rows.map((r) => ({ key: r.neighborhood, value: JSON.stringify(r) })));
 
   const config = cosmosLike(secure.password);

@@ -2,8 +2,6 @@
 // without loss, and a Cassandra or Kafka outage is retried through and caught up.
 import { Registry } from 'prom-client';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +13,8 @@ import { runRelay } from '../../orchestrator/index.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { startSecureKafka } from '../support/secure-services.js';
 import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
+import { freePort } from '../support/free-port.js';
+import { kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const bootstrap = base.kafka.bootstrapServers;
@@ -34,7 +34,7 @@ async function setup(overrides: Record<string, unknown> = {}): Promise<{ config:
   const keyspace = `relay_${uniqueName('t').slice(2).replace(/-/g, '')}`;
   topics.push(topic);
   keyspaces.push(keyspace);
-  await ensureTopics(base, [topic]);
+  await ensureTopics(kafkaTopicOptions(base), [topic]);
   const { cassandra: cassandraOverrides, relay: relayOverrides, ...rest } = overrides as { cassandra?: object; relay?: object };
   const config = loadConfig({
     overrides: { ...rest, kafka: { statsTopic: topic }, cassandra: { keyspace, ...cassandraOverrides }, relay: { consumerGroup: uniqueName('relay'), ...relayOverrides } },
@@ -192,15 +192,6 @@ it('gives up with a clear error, committing nothing, when Cassandra stays away p
   const direct = loadConfig({ overrides: { kafka: { statsTopic: topic }, cassandra: { keyspace: config.cassandra.keyspace }, relay: { consumerGroup: config.relay.consumerGroup } } });
   expect((await runRelay(direct, { stopWhenIdleMs: 3000 })).written).toBe(10);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Polls until `check` holds; fails naming `what` after the deadline. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -16,6 +16,7 @@ import { samples } from '../support/data.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { sendEvents, sentinel } from '../support/debs-halves.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let service: Awaited<ReturnType<typeof startUdfService>>;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   service = await startUdfService({ boundaries: base.udf.boundaries, nameField: base.udf.nameField, port: 0 });
 });
 afterAll(async () => {
-  if (jobToCancel) await new FlinkRestClient(base.flink.restUrl).cancel(jobToCancel).catch(() => undefined);
+  if (jobToCancel) await new FlinkRestClient(flinkRestOptions(base)).cancel(jobToCancel).catch(() => undefined);
   await service?.close();
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
 });
@@ -54,7 +55,7 @@ const send = (batch: OutgoingEvent[]) => sendEvents(base.kafka.bootstrapServers,
 
 it('resumes the recorded job from its latest checkpoint after the JobManager was killed with -9', async () => {
   const config = loadConfig({ overrides: { stateDir: await mkdtemp(join(tmpdir(), 'tipstream-resume-')), job: { udfLookupUrl: `${service.url}/lookup`, windowSize: '1 minute', consumerGroup: uniqueName('resume'), idleTimeout: '10 s', checkpointInterval: '2 s' } } });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
   const all: OutgoingEvent[] = [];
   for await (const event of events({ format: 'debs', input: defaultInputs.debs, faresLeadMs: 0, bufferCapacity: 100_000 }, newInputReport())) all.push(event);
   const half = Math.floor(all.length / 2);
@@ -63,7 +64,7 @@ it('resumes the recorded job from its latest checkpoint after the JobManager was
 
   const first = await deployJob(config, { bounded: false, topics, jobName: 'resume-test' }, createProgress(false));
   jobToCancel = first.jobId;
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   await until('the first half is read and checkpointed', async () => {
     const m = await collectJobMetrics(flink, first.jobId);
     return (m.ridesRead ?? 0) >= firstHalfRides && m.checkpointsCompleted >= 2;

@@ -23,9 +23,10 @@ import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../supp
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { cleanUpLive, expectExactWindows, freshLiveConfig, liveUntil, stackStatus } from '../support/live.js';
 import { startTestUdfService, type TestUdfService } from '../support/udf.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
-const flink = new FlinkRestClient(base.flink.restUrl);
+const flink = new FlinkRestClient(flinkRestOptions(base));
 const topics = { rideTopic: uniqueName('rides'), fareTopic: uniqueName('fares'), deadLetterTopic: uniqueName('dead-letter'), statsTopic: uniqueName('stats') };
 let service: TestUdfService;
 
@@ -98,7 +99,7 @@ it("runs a bounded job of parallelism 5 (more than one TaskManager's 4 slots) on
       job: { udfLookupUrl: service.lookupUrl, windowSize: '1 minute', consumerGroup: uniqueName('scale'), parallelism: 5 },
     },
   });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
   const summary = await replayDebsSample(base.kafka.bootstrapServers, topics);
   expect(summary.sent.rides).toBe(10_004);
 

@@ -9,6 +9,7 @@ import { createProgress } from '../../common/progress.js';
 import { FlinkRestClient, SqlGatewayClient, type SqlGatewaySession } from '../../clients/index.js';
 import { isCacheWarm, resolveArtifacts } from '../../stack/index.js';
 import { createTopics, deleteTopics, produce, readMessages, uniqueName } from '../support/kafka.js';
+import { flinkRestOptions, sqlGatewayOptions } from '../../common/client-options.js';
 
 const config = loadConfig();
 const bootstrap = config.kafka.bootstrapServers;
@@ -51,7 +52,7 @@ describe('Flink through the SQL Gateway', () => {
   let session: SqlGatewaySession;
 
   beforeAll(async () => {
-    session = await new SqlGatewayClient(config.flink.sqlGatewayUrl).openSession({ sessionName: 'stack-test' });
+    session = await new SqlGatewayClient(sqlGatewayOptions(config)).openSession({ sessionName: 'stack-test' });
   });
   afterAll(async () => {
     await session?.close();
@@ -72,7 +73,7 @@ describe('Flink through the SQL Gateway', () => {
         'connector' = 'kafka', 'topic' = '${output}', 'properties.bootstrap.servers' = '${bootstrap}', 'format' = 'raw')`);
       const insert = await session.execute(`INSERT INTO raw_out SELECT CONCAT(UPPER(line), ':', CAST(CHAR_LENGTH(line) AS STRING)) FROM raw_in`);
       expect(insert.jobId).toMatch(/^[0-9a-f]{32}$/);
-      await new FlinkRestClient(config.flink.restUrl).waitForState(insert.jobId!, ['FINISHED'], 120_000);
+      await new FlinkRestClient(flinkRestOptions(config)).waitForState(insert.jobId!, ['FINISHED'], 120_000);
 
       const received = await readMessages(bootstrap, output, lines.length);
       expect(received.map((m) => m.value).sort()).toEqual(lines.map((l) => `${l.toUpperCase()}:${l.length}`).sort());

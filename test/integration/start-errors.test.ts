@@ -4,20 +4,11 @@
 // with the same bad file, then left the udf-service down for every later run (a crash loop).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { recordedApps } from '../../stack/index.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port.js';
 
 it("names the step that failed and the udf-service's own error", async () => {
   const broken = join(mkdtempSync(join(tmpdir(), 'tipstream-start-')), 'broken.zip');

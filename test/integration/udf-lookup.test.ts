@@ -6,6 +6,7 @@ import { loadConfig } from '../../common/config.js';
 import { samples } from '../support/data.js';
 import { SqlGatewayClient, type SqlGatewaySession } from '../../clients/index.js';
 import { startUdfService } from '../../udf-service/index.js';
+import { sqlGatewayOptions } from '../../common/client-options.js';
 
 const config = loadConfig();
 let service: Awaited<ReturnType<typeof startUdfService>>;
@@ -13,7 +14,7 @@ let session: SqlGatewaySession;
 
 beforeAll(async () => {
   service = await startUdfService({ boundaries: samples.zillow, nameField: 'Name', port: 0 });
-  session = await new SqlGatewayClient(config.flink.sqlGatewayUrl).openSession({ sessionName: 'udf-lookup-test' });
+  session = await new SqlGatewayClient(sqlGatewayOptions(config)).openSession({ sessionName: 'udf-lookup-test' });
 });
 afterAll(async () => {
   await session?.close();

@@ -16,6 +16,7 @@ import { startTestUdfService, type TestUdfService } from '../support/udf.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { sendEvents, sentinel } from '../support/debs-halves.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let service: TestUdfService;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   service = await startTestUdfService(base);
 });
 afterAll(async () => {
-  if (jobToCancel) await new FlinkRestClient(base.flink.restUrl).cancel(jobToCancel).catch(() => undefined);
+  if (jobToCancel) await new FlinkRestClient(flinkRestOptions(base)).cancel(jobToCancel).catch(() => undefined);
   await service?.close();
   await deleteTopics(base.kafka.bootstrapServers, Object.values(topics)).catch(() => undefined);
 });
@@ -51,7 +52,7 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
   const stateDir = await mkdtemp(join(tmpdir(), 'tipstream-upgrade-'));
   const overrides = { stateDir, job: { udfLookupUrl: service.lookupUrl, windowSize: '1 minute', consumerGroup: uniqueName('upgrade'), idleTimeout: '10 s', checkpointInterval: '2 s' } };
   const config = loadConfig({ overrides });
-  await ensureTopics(config, Object.values(topics));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(topics));
 
   // The sample in pickup-time order, as the generator sends it, split in two halves.
   const all: OutgoingEvent[] = [];
@@ -62,7 +63,7 @@ it('upgrades from a savepoint without losing or doubling anything, and refuses a
 
   const first = await deployJob(config, { bounded: false, topics, jobName: 'upgrade-test' }, createProgress(false));
   jobToCancel = first.jobId;
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const deadline = Date.now() + 120_000;
   while (((await collectJobMetrics(flink, first.jobId)).ridesRead ?? 0) < firstHalfRides && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
 

@@ -3,8 +3,8 @@
 // under jest's VM modules on Node 22.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { projectRoot } from '../../common/config.js';
+import { freePort } from './free-port.js';
 
 export interface DashboardProcess {
   url: string;
@@ -13,10 +13,7 @@ export interface DashboardProcess {
 
 /** Starts `tipstream dashboard <args> --port <free>` and resolves with its address once it prints it. */
 export async function spawnDashboard(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<DashboardProcess> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
+  const port = await freePort();
   const child = spawn(process.execPath, ['bin/tipstream.js', 'dashboard', '--port', String(port), ...args], {
     cwd: projectRoot,
     env,

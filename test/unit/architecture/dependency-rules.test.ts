@@ -29,14 +29,15 @@ it('finds no violation of the dependency rules in the sources', async () => {
   expect(ok).toBe(true);
 }, 60_000);
 
-it('fails on planted violations: components importing each other, a deep import, common/ importing up, a cycle', async () => {
+it('fails on planted violations: components importing each other, a deep import, a client taking the whole configuration, common/ importing up, a cycle', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tipstream-depcruise-'));
   const files: Record<string, string> = {
     'tsconfig.json': readFileSync(join(projectRoot, 'tsconfig.json'), 'utf8').replace(/"include": \[[^\]]*\]/, '"include": ["**/*.ts"]'),
     'stack/index.ts': "import { deploy } from '../orchestrator/index.js';\nexport const up = deploy;\n",
     'orchestrator/index.ts': "import { connect } from '../clients/kafka.js';\nexport const deploy = connect;\n",
     'clients/index.ts': "export { connect } from './kafka.js';\n",
-    'clients/kafka.ts': "export const connect = 1;\n",
+    'clients/kafka.ts': "import type { ResolvedConfig } from '../common/config.js';\nexport const connect = 1;\nexport type Settings = ResolvedConfig;\n",
+    'common/config.ts': 'export interface ResolvedConfig { kafka: string }\n',
     'common/a.ts': "import { b } from './b.js';\nexport const a = b;\n",
     'common/b.ts': "import { a } from './a.js';\nimport { connect } from '../clients/index.js';\nexport const b = a ?? connect;\n",
   };
@@ -46,7 +47,7 @@ it('fails on planted violations: components importing each other, a deep import,
   }
   const { ok, output } = await cruise(dir, ['stack', 'orchestrator', 'clients', 'common']);
   expect(ok).toBe(false);
-  for (const rule of ['components-never-import-each-other', 'cross-folder-imports-go-through-index', 'common-imports-nothing-in-the-repo', 'no-cycles']) {
+  for (const rule of ['components-never-import-each-other', 'cross-folder-imports-go-through-index', 'clients-take-their-own-options', 'common-imports-nothing-in-the-repo', 'no-cycles']) {
     expect(output).toContain(rule);
   }
 }, 60_000);

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { compatibilityPartitioner } from '@platformatic/kafka';
 import { readText, samples } from '../../support/data.js';
-import { requestRanges } from '../../../generator/kafka-producer-thread.js';
+import { ProducerThreadError, requestRanges } from '../../../generator/kafka-producer-thread.js';
 import { librdkafkaSupports, loadLibrdkafka } from '../../../generator/librdkafka-producer.js';
 import { javaCompatiblePartitioner, resolveKafkaClient } from '../../../generator/transports.js';
 
@@ -65,4 +65,10 @@ it('chooses the Kafka client: librdkafka only where it is installed and, for SAS
   if (!installed) expect(() => resolveKafkaClient('librdkafka', plain)).toThrow(/--kafka-client javascript/);
   else if (librdkafkaSupports(loadLibrdkafka().module!, secure)) expect(resolveKafkaClient('librdkafka', secure)).toBe('librdkafka');
   else expect(() => resolveKafkaClient('librdkafka', secure)).toThrow(/no TLS or SASL PLAIN/);
+});
+
+it("turns a producer thread's reported failure into a retriable error that keeps each Kafka code", () => {
+  const error = new ProducerThreadError({ message: 'send failed', code: 'PLT_KFK_MULTIPLE', causes: [{ message: 'broker gone', code: 'PLT_KFK_NETWORK' }] });
+  expect(error).toMatchObject({ name: 'ProducerThreadError', message: 'send failed', code: 'TIPSTREAM_UNREACHABLE', retriable: true, kafkaCode: 'PLT_KFK_MULTIPLE' });
+  expect(error.errors.map((inner) => [inner.message, inner.kafkaCode])).toEqual([['broker gone', 'PLT_KFK_NETWORK']]);
 });

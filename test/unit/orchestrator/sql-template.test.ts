@@ -1,10 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { windowResultSchema } from '../../../clients/index.js';
+import { loadConfig } from '../../../common/config.js';
 import { HEARTBEAT_MEDALLION } from '../../../generator/index.js';
-import { sqlDir } from '../../../orchestrator/index.js';
+import { jobValues, sqlDir, type SqlValue } from '../../../orchestrator/index.js';
 import { UNKNOWN } from '../../../udf-service/index.js';
-import { flinkDuration, renderJob, renderTemplate, splitStatements, sqlInterval, sqlString } from '../../../orchestrator/sql-template.js';
+import { expandRepeats, flinkDuration, renderJob, renderTemplate, splitStatements, sqlInterval, sqlString } from '../../../orchestrator/sql-template.js';
 
 describe('SQL placeholders', () => {
   it('quotes strings so a value cannot close the literal', () => {
@@ -42,6 +44,72 @@ describe('SQL placeholders', () => {
 
   it('names the file and placeholder that has no value', () => {
     expect(() => renderTemplate('SELECT ${MISSING}', 'job.sql', {})).toThrow('job.sql uses ${MISSING}, which has no value');
+  });
+});
+
+describe('repeat blocks', () => {
+  const block = [
+    'SELECT 1;',
+    '-- @repeat for each stream:',
+    '--   TABLE        TOPIC',
+    '--   ride_source  ${RIDE_TOPIC}',
+    '--   fare_source  ${FARE_TOPIC}',
+    'CREATE TABLE ${TABLE} WITH (${TOPIC}, ${OTHER});',
+    '-- @end repeat',
+    'SELECT 2;',
+  ];
+
+  it('writes the block out once per row, each column placeholder taking its cell and the others left for the values', () => {
+    expect(expandRepeats(block.join('\n'), 't.sql')).toBe(
+      ['SELECT 1;', 'CREATE TABLE ride_source WITH (${RIDE_TOPIC}, ${OTHER});', '', 'CREATE TABLE fare_source WITH (${FARE_TOPIC}, ${OTHER});', 'SELECT 2;'].join('\n'),
+    );
+    const values: Record<string, SqlValue> = { RIDE_TOPIC: { kind: 'string', value: 'rides' }, FARE_TOPIC: { kind: 'string', value: 'fares' }, OTHER: { kind: 'string', value: 'x' } };
+    expect(renderTemplate(block.join('\n'), 't.sql', values).sql).toContain("CREATE TABLE fare_source WITH ('fares', 'x');");
+  });
+
+  it('leaves a template without a repeat block as it is', () => {
+    expect(expandRepeats('SELECT ${A};\n-- a comment\n', 't.sql')).toBe('SELECT ${A};\n-- a comment\n');
+  });
+
+  it('refuses a cell that is neither an SQL name nor a placeholder, a short row, and a block without its end', () => {
+    expect(() => expandRepeats(block.join('\n').replace('ride_source', "x'--"), 't.sql')).toThrow("t.sql, the repeat block of line 2: 'x'--' is neither an SQL name nor a ${PLACEHOLDER}");
+    expect(() => expandRepeats(block.join('\n').replace('  ${FARE_TOPIC}', ''), 't.sql')).toThrow('row 2 has 1 cells for 2 columns');
+    expect(() => expandRepeats(block.slice(0, -2).join('\n'), 't.sql')).toThrow("has no '-- @end repeat' line");
+  });
+});
+
+describe('the sources of sql/01-sources.sql', () => {
+  // Rendered before the two source tables were written as one repeat block, and saved: the
+  // statements Flink gets (and the redacted copy that is printed) must not change by a byte.
+  const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'sources');
+  const env = { HOME: '/home/someone' };
+  const eventHubs = { ...env, TIPSTREAM_KAFKA_CONNECTION_STRING: 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=fixture-key' };
+  const jar = '/jar/tipstream-flink-udf.jar';
+  const configurations: Record<string, () => Record<string, SqlValue>> = {
+    'local-unbounded': () => jobValues(loadConfig({ env, cwd: '/' }), { bounded: false }, jar),
+    'local-bounded': () => jobValues(loadConfig({ env, cwd: '/' }), { bounded: true }, jar),
+    'event-hubs-bounded': () => jobValues(loadConfig({ env: eventHubs, cwd: '/' }), { bounded: true }, jar),
+    'event-hubs-ca-file-live': () =>
+      jobValues(
+        loadConfig({
+          env: eventHubs,
+          cwd: '/',
+          overrides: { kafka: { caFile: '/certs/ca.pem' }, job: { idleTimeout: '45 s', rideWatermarkDelay: '5 minutes', fareWatermarkDelay: '90 s', startupMode: 'latest-offset', consumerGroup: 'live-run' } },
+        }),
+        { bounded: false, topics: { rideTopic: 'live-rides', fareTopic: 'live-fares' }, clock: { wallAt: 1_700_000_000_000, eventAt: 1_356_998_400_000, speedup: 60 } },
+        jar,
+      ),
+  };
+
+  /** With the Event Hubs connection string: their printable copies, redacted, were saved too. */
+  const withSecrets = new Set(['event-hubs-bounded', 'event-hubs-ca-file-live']);
+
+  it.each(Object.keys(configurations))('renders byte for byte as before: %s', async (name) => {
+    const sources = (await renderJob(configurations[name]!())).filter((st) => st.file === '01-sources.sql');
+    const sql = sources.map((st) => `${st.sql};\n`).join('\n');
+    const printable = sources.map((st) => `${st.printable};\n`).join('\n');
+    expect(sql).toBe(readFileSync(join(fixtures, `${name}.sql`), 'utf8'));
+    expect(printable).toBe(withSecrets.has(name) ? readFileSync(join(fixtures, `${name}.printable.sql`), 'utf8') : sql);
   });
 });
 
@@ -92,7 +160,7 @@ describe('the job in sql/', () => {
 
 describe('the contract of sql/ with the host code (the header of sql/00-functions.sql)', () => {
   const files = readdirSync(sqlDir).filter((f) => f.endsWith('.sql')).sort();
-  const text = (file: string) => readFileSync(join(sqlDir, file), 'utf8');
+  const text = (file: string) => expandRepeats(readFileSync(join(sqlDir, file), 'utf8'), file);
   const all = files.map(text).join('\n');
 
   it('puts every options placeholder (it renders with a trailing comma) before a literal option', () => {

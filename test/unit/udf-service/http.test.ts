@@ -3,6 +3,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { NeighborhoodIndex, startUdfServer, type StartedUdfServer } from '../../../udf-service/index.js';
+import { BadRequest, ClientGone } from '../../../udf-service/server.js';
 
 const square = (x0: number, y0: number, size: number) => [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]];
 let service: StartedUdfServer;
@@ -89,6 +90,14 @@ describe('bad input gets a 4xx with a JSON error naming the problem', () => {
   it('refuses a body that is not JSON by content type', async () => {
     const answer = await call('POST', '/lookup/batch', 'points', { 'content-type': 'text/plain' });
     expect(answer.status).toBe(415);
+  });
+});
+
+describe('request errors', () => {
+  it('say that only the 503 of boundaries still loading goes away by asking again', () => {
+    expect(new BadRequest(503, 'the boundaries are still loading')).toMatchObject({ code: 'TIPSTREAM_BAD_REQUEST', status: 503, retriable: true });
+    expect(new BadRequest(400, 'missing parameter')).toMatchObject({ code: 'TIPSTREAM_BAD_REQUEST', status: 400, retriable: false, closeConnection: false });
+    expect(new ClientGone()).toMatchObject({ name: 'ClientGone', code: 'TIPSTREAM_CLIENT_GONE', retriable: false });
   });
 });
 

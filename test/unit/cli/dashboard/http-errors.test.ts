@@ -1,4 +1,5 @@
 import { BadParameter, errorReply } from '../../../../cli/dashboard/http-errors.js';
+import { TipstreamError } from '../../../../common/errors.js';
 
 const describe_ = (err: unknown) => `described: ${(err as Error).message}`;
 
@@ -9,6 +10,11 @@ describe('errorReply', () => {
       body: { error: 'query parameter from: bad', parameter: 'from' },
       serverFault: false,
     });
+  });
+
+  it('makes a bad parameter a TipstreamError that asking again does not cure', () => {
+    expect(new BadParameter('from', 'bad')).toMatchObject({ name: 'BadParameter', code: 'TIPSTREAM_BAD_REQUEST', retriable: false, parameter: 'from' });
+    expect(new BadParameter('from', 'bad')).toBeInstanceOf(TipstreamError);
   });
 
   it("keeps a plugin's 403 for a traversal path instead of turning it into a 503", () => {

@@ -7,11 +7,12 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { projectRoot, type ResolvedConfig } from '../common/config.js';
-import { createProgress } from '../common/progress.js';
-import { collectJobMetrics, deployJob } from '../orchestrator/index.js';
-import { ensureTopics, FlinkRestClient } from '../clients/index.js';
-import { deleteTopics, readMessages, uniqueName } from '../test/support/kafka.js';
+import { projectRoot, type ResolvedConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { collectJobMetrics, deployJob } from '../../orchestrator/index.js';
+import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
+import { deleteTopics, readMessages, uniqueName } from '../../test/support/kafka.js';
+import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 export const peerRun = process.env.BENCH_PEER_SPARK ?? resolve(projectRoot, '..', 'shared', 'peer-spark', 'run');
 const execFileAsync = promisify(execFile);
@@ -28,17 +29,6 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 export interface StatsRow {
@@ -107,13 +97,13 @@ export interface TipstreamRunOptions {
 export async function runTipstream(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, options: TipstreamRunOptions = {}): Promise<SideResult> {
   const { sources = {}, profile } = options;
   const outputs = { deadLetterTopic: uniqueName('bench-dl'), statsTopic: uniqueName('bench-stats') };
-  await ensureTopics(config, Object.values(outputs));
+  await ensureTopics(kafkaTopicOptions(config), Object.values(outputs));
   const runConfig = { ...config, job: { ...config.job, consumerGroup: uniqueName('bench-pipeline'), ...(options.parallelism ? { parallelism: options.parallelism } : {}) } };
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const started = performance.now();
   await profile?.start();
   const deployment = await deployJob(runConfig, { bounded: true, topics: { ...topics, ...outputs }, jobName: `bench ${label}`, ...sources }, createProgress(false));
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   await options.whileRunning?.(deployment.jobId);
   const job = await flink.waitForState(deployment.jobId, ['FINISHED'], 3_600_000);
   const wall = (performance.now() - started) / 1000;
@@ -179,6 +169,9 @@ export const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+
+/** The value at fraction `p` of values sorted in ascending order. */
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 /**
  * The peer runs on `local[2]` with 2 shuffle partitions, fixed in its peer.py (../shared, read

@@ -7,12 +7,13 @@
 // peer's. On a 2-core machine the line is expected to flatten past 2: the table says how.
 import axios from 'axios';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ResolvedConfig } from '../common/config.js';
-import { createProgress } from '../common/progress.js';
-import { FlinkRestClient } from '../clients/index.js';
-import { LocalStackProvider } from '../stack/index.js';
+import type { ResolvedConfig } from '../../common/config.js';
+import { createProgress } from '../../common/progress.js';
+import { FlinkRestClient } from '../../clients/index.js';
+import { LocalStackProvider } from '../../stack/index.js';
 import { machineState, waitForQuiet } from './machine-quiet.js';
-import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './pipeline-runs.js';
+import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './runs.js';
+import { flinkRestOptions } from '../../common/client-options.js';
 
 export interface ScalingPhaseOptions {
   config: ResolvedConfig;
@@ -84,7 +85,7 @@ async function stackPids(config: ResolvedConfig): Promise<Record<string, number>
 async function resizeStack(config: ResolvedConfig, taskManagers: number): Promise<void> {
   const sized = { ...config, stack: { ...config.stack, taskManagers } };
   await new LocalStackProvider(sized, createProgress(false), { exactTaskManagers: true }).up();
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const deadline = Date.now() + 120_000;
   while ((await flink.slots()).taskManagers !== taskManagers) {
     if (Date.now() > deadline) throw new Error(`the cluster did not come to ${taskManagers} TaskManagers within 120 s`);
@@ -97,7 +98,7 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
   const parallelisms = options.parallelisms ?? [1, 2, 4];
   const taskManagerCounts = options.taskManagers ?? [1, 2];
   const sampleAfterMs = (options.sampleAfterSeconds ?? 10) * 1000;
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const startingTaskManagers = (await flink.slots()).taskManagers;
   console.log(`scaling: the same ${topics.rideTopic} / ${topics.fareTopic} at parallelism ${parallelisms.join(', ')} on ${taskManagerCounts.join(' and ')} TaskManager(s) of ${config.stack.taskSlots} slots, the peer at ${parallelisms.map((p) => `local[${p}]`).join(', ')}; ${loadNow()}`);
 
