@@ -4,7 +4,7 @@
 // `tipstream stack down`.
 import axios from 'axios';
 import type { Command } from 'commander';
-import { ensureTopics, FlinkRestClient, kafkaEndpoint, recreateTopics, ResultsTable, type WindowResult } from '../clients/index.js';
+import { ensureTopics, FlinkRestClient, kafkaEndpoint, openResultReader, recreateTopics, type WindowResult } from '../clients/index.js';
 import { describeSetting, requireExistingPath, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import { createProgress, type Progress } from '../common/progress.js';
@@ -259,8 +259,8 @@ export function registerStartCommand(program: Command): void {
           say(`    ${counters.written} rows written${counters.retries ? ` (${counters.retries} retries)` : ''}`);
 
           step('6/6 results, read back from Cassandra');
-          const table = await ResultsTable.open(config, { createSchema: false });
-          const rows = await table.read().finally(() => table.close());
+          const reader = await openResultReader(config);
+          const rows = await reader.read().finally(() => reader.close());
           const thisRun = rows.filter((r) => written.has(`${r.neighborhood}|${Date.parse(r.windowEnd)}`));
           const totals = rankNeighborhoods(thisRun, minRides);
           const money = (n: number) => n.toFixed(2).padStart(8);

@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import axios from 'axios';
-import { ResultsTable } from '../../clients/index.js';
+import { cassandraOptions, ResultsTable } from '../../clients/index.js';
 import { envName, loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { seededRandom } from '../../generator/faults.js';
 import { runningApp } from '../../stack/index.js';
@@ -91,7 +91,7 @@ function startLive(): ChildProcess {
 }
 
 async function windowsWritten(): Promise<{ rows: number; lastEnd: number }> {
-  const table = await ResultsTable.open(config, { createSchema: false }).catch(() => undefined);
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false }).catch(() => undefined);
   if (!table) return { rows: 0, lastEnd: 0 };
   try {
     const rows = await table.read();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
-import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
+import { cassandraOptions, ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
 import { runRelay } from '../../orchestrator/index.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { startSecureKafka } from '../support/secure-services.js';
@@ -70,7 +70,7 @@ async function rowsSoFar(config: ResolvedConfig): Promise<number> {
 }
 
 async function tableRows(config: ResolvedConfig): Promise<Map<string, WindowResult>> {
-  const table = await ResultsTable.open(config, { createSchema: false });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false });
   try {
     return new Map((await table.read()).map((r) => [key(r), r]));
   } finally {
