@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
+import { pollUntil } from '../../common/retry.js';
 import { cassandraOptions, ResultsTable, type WindowResult } from '../../clients/index.js';
 import { runRelay } from '../../orchestrator/index.js';
 import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
+import { windowResults as relayTestResults } from '../support/window-results.js';
 import { readCsvWithPython } from '../support/python-csv.js';
 
 const base = loadConfig();
@@ -26,24 +28,9 @@ afterAll(async () => {
   rmSync(join(filesDir, '..'), { recursive: true, force: true });
 });
 
-/** `count` window results over 25 neighborhoods, one per (neighborhood, minute); some names need quoting. */
+/** The relay tests' window results, every fifth with a name that needs quoting in CSV. */
 function windowResults(count: number): WindowResult[] {
-  return Array.from({ length: count }, (_, i) => {
-    const start = Date.UTC(2013, 0, 1) + Math.floor(i / 25) * 60_000;
-    const rides = 1 + (i % 7);
-    return {
-      windowStart: new Date(start).toISOString(),
-      windowEnd: new Date(start + 60_000).toISOString(),
-      neighborhood: i % 5 === 0 ? `Neighborhood ${i % 25}, "the ${i % 25}th"` : `Neighborhood ${i % 25}`,
-      rideCount: rides,
-      totalFareAmount: rides * 10.5,
-      totalTipAmount: rides * 1.25,
-      averageFareAmount: 10.5,
-      averageTipAmount: 1.25,
-      totalDistanceMiles: i % 11 === 0 ? 0 : rides * 2,
-      averageTipPerMile: i % 11 === 0 ? null : 0.625,
-    };
-  });
+  return relayTestResults(count).map((r, i) => (i % 5 === 0 ? { ...r, neighborhood: `${r.neighborhood}, "the ${i % 25}th"` } : r));
 }
 
 const key = (r: Pick<WindowResult, 'neighborhood' | 'windowEnd'>) => `${r.neighborhood}|${new Date(r.windowEnd).toISOString()}`;
@@ -80,15 +67,6 @@ async function tableRows(config: ResolvedConfig): Promise<WindowResult[]> {
   return table.read().finally(() => table.close());
 }
 
-/** Polls until `check` holds; fails naming `what` after the deadline. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 it('holds every window result exactly once in the files after a relay killed with -9 mid-run is started again', async () => {
   await createTopics(bootstrap, [topic], 4);
   const rows = windowResults(20_000);
@@ -99,7 +77,7 @@ it('holds every window result exactly once in the files after a relay killed wit
   // First run: killed (SIGKILL, by its pid) once some batches are in the files, so some are written and not committed.
   const first = spawn(process.execPath, args, { stdio: 'ignore' });
   const exited = new Promise((resolve) => first.once('exit', resolve));
-  await until('the first relay has written some files', () => csvFiles().length >= 2, 120_000);
+  await pollUntil('the first relay has written some files', async () => csvFiles().length >= 2, { timeoutMs: 120_000, intervalMs: 250 });
   process.kill(first.pid!, 'SIGKILL');
   await exited;
   const atKill = rowsInFiles().length;
