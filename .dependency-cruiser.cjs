@@ -31,13 +31,7 @@ module.exports = {
       severity: 'error',
       comment:
         'clients/ take small options types of their own, never the whole configuration: they import neither common/config.ts (ResolvedConfig) nor common/client-options.ts, the one place that maps it onto them.',
-      from: {
-        path: '^clients/',
-        // Temporary: cassandra-store.ts (#26: the ResultSink change removes it), and index.ts's
-        // re-export of kafkaEndpoint for orchestrator/relay.ts, cli/start.ts and cli/live.ts (#26:
-        // goes once they import it from common/client-options.ts).
-        pathNot: '^clients/(cassandra-store|index)\\.ts$',
-      },
+      from: { path: '^clients/' },
       to: { path: '^common/(config|client-options)\\.ts$' },
     },
     {

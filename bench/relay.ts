@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import cassandra from 'cassandra-driver';
 import { loadConfig } from '../common/config.js';
 import { clientOptions, ensureTopics, ResultsTable, type WindowResult } from '../clients/index.js';
+import { cassandraOptions } from '../common/client-options.js';
 import { runRelay } from '../orchestrator/index.js';
 import { deleteTopics, produce, uniqueName } from '../test/support/kafka.js';
 import { kafkaTopicOptions } from '../common/client-options.js';
@@ -34,8 +35,8 @@ const steadyRates: number[] = [];
 const anchorRates: number[] = [];
 
 console.log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${rowsPerRound.toLocaleString('en-US')} rows per round, ${rounds} rounds, concurrency ${concurrency}`);
-await (await ResultsTable.open(config, { createSchema: true })).close();
-const client = new cassandra.Client(clientOptions(config));
+await (await ResultsTable.open(cassandraOptions(config), { createSchema: true })).close();
+const client = new cassandra.Client(clientOptions(cassandraOptions(config)));
 await client.connect();
 const insert = `INSERT INTO ${keyspace}.neighborhoodstats (neighborhood, window_end, window_start, number_of_rides, total_fare_amount, total_tip_amount, average_fare_amount, average_tip_amount, total_distance_miles, average_tip_per_mile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 try {

@@ -12,7 +12,8 @@ import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
 import { createProgress, type Progress, type ProgressBar } from '../common/progress.js';
-import { ensureTopics, FlinkRestClient, kafkaEndpoint, terminalStates, type WindowResult } from '../clients/index.js';
+import { ensureTopics, FlinkRestClient, terminalStates, type WindowResult } from '../clients/index.js';
+import { flinkRestOptions, kafkaEndpoint, kafkaTopicOptions } from '../common/client-options.js';
 import { isRetriable, pollUntil, within } from '../common/retry.js';
 import { AcknowledgedTransport, defaultInputs, Heartbeat, KafkaTransport, replay, SendFrontier, type GeneratorSummary } from '../generator/index.js';
 import { collectJobMetrics, deployJob, latestCheckpoint, readDeployment, runRelay, type JobMetrics, type RelayCounters } from '../orchestrator/index.js';
@@ -155,9 +156,9 @@ function countingProgress(onSent: (events: number) => void): Progress {
 export async function runLive(config: ResolvedConfig, options: LiveOptions): Promise<LiveSummary> {
   const name = options.name ?? 'tipstream-live';
   const k = config.kafka;
-  await ensureTopics(config, [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic]);
+  await ensureTopics(kafkaTopicOptions(config), [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic]);
   const previous = await readLiveState(config, name);
-  const flink = new FlinkRestClient(config.flink.restUrl);
+  const flink = new FlinkRestClient(flinkRestOptions(config));
   const resumeFrom = previous ? await stateToResumeFrom(flink, previous) : undefined;
   // The clock never goes back: event times before the restored watermark would all be late. A
   // run that was killed recorded its clock up to a second before: the margin covers that second.

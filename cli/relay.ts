@@ -4,7 +4,8 @@ import { Registry } from 'prom-client';
 import { parseDurationMs } from '../common/duration.js';
 import { PortInUseError, UserError } from '../common/errors.js';
 import { createProgress } from '../common/progress.js';
-import { ResultsTable, type WindowResult } from '../clients/index.js';
+import { type WindowResult } from '../clients/index.js';
+import { openResultReader } from '../orchestrator/index.js';
 import { runRelay, serveMetrics } from '../orchestrator/index.js';
 import { action, configFor, withConfigFlags, type ConfigPath } from './flags.js';
 import { defaultResultsSortKey, resultsSortKeys, sortResults, type ResultsSortKey } from './results-order.js';
@@ -19,7 +20,7 @@ const cassandraSettings: ConfigPath[] = [
   'cassandra.caFile',
 ];
 
-const relaySettings: ConfigPath[] = [...cassandraSettings, 'kafka.bootstrapServers', 'kafka.statsTopic', 'relay.consumerGroup', 'relay.concurrency', 'relay.retryBudgetSeconds'];
+const relaySettings: ConfigPath[] = [...cassandraSettings, 'kafka.bootstrapServers', 'kafka.statsTopic', 'relay.sinks', 'relay.filesDir', 'relay.consumerGroup', 'relay.concurrency', 'relay.retryBudgetSeconds'];
 
 /** A fixed-width table of window results, in the order given; `total` says how many matched. */
 export function formatResults(rows: WindowResult[], total: number = rows.length): string {
@@ -38,7 +39,7 @@ export function registerRelayCommands(program: Command): void {
   withConfigFlags(
     program
       .command('relay')
-      .description('copy window results from the results topic into Cassandra / Cosmos DB (idempotent upserts, offsets committed after the write)'),
+      .description('copy window results from the results topic into Cassandra / Cosmos DB and/or CSV files (idempotent writes, offsets committed once every sink has them)'),
     relaySettings,
   )
     .option('--stop-when-idle <duration>', 'stop after this long without a new result, e.g. "10 s" (default: run until Ctrl-C)')
@@ -112,14 +113,14 @@ tip per mile ('-'); it comes after every row that has one.`,
         if (since !== undefined && Number.isNaN(since.getTime())) throw new UserError('TIPSTREAM_USAGE', `--since must be an ISO-8601 time, got '${options.since}'`);
         const limit = options.limit === undefined ? (options.json ? Infinity : 20) : Number(options.limit);
         if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 1)) throw new UserError('TIPSTREAM_USAGE', `--limit must be a positive integer, got '${options.limit}'`);
-        const table = await ResultsTable.open(config, { createSchema: false });
+        const reader = await openResultReader(config);
         try {
-          const rows = await table.read({ ...(options.neighborhood ? { neighborhood: options.neighborhood } : {}), ...(since ? { since } : {}) });
+          const rows = await reader.read({ ...(options.neighborhood ? { neighborhood: options.neighborhood } : {}), ...(since ? { since } : {}) });
           // commander has already refused any --sort value outside resultsSortKeys.
           const shown = sortResults(rows, options.sort as ResultsSortKey).slice(0, limit);
           process.stdout.write(options.json ? `${JSON.stringify(shown, null, 2)}\n` : formatResults(shown, rows.length));
         } finally {
-          await table.close();
+          await reader.close();
         }
       }),
     );

@@ -4,7 +4,9 @@
 // `tipstream stack down`.
 import axios from 'axios';
 import type { Command } from 'commander';
-import { ensureTopics, FlinkRestClient, kafkaEndpoint, recreateTopics, ResultsTable, type WindowResult } from '../clients/index.js';
+import { ensureTopics, FlinkRestClient, recreateTopics, type WindowResult } from '../clients/index.js';
+import { flinkRestOptions, kafkaEndpoint, kafkaTopicOptions } from '../common/client-options.js';
+import { openResultReader } from '../orchestrator/index.js';
 import { describeSetting, requireExistingPath, type ResolvedConfig } from '../common/config.js';
 import { InfrastructureError, UserError } from '../common/errors.js';
 import { createProgress, type Progress } from '../common/progress.js';
@@ -221,8 +223,8 @@ export function registerStartCommand(program: Command): void {
           const k = config.kafka;
           const topics = [k.rideTopic, k.fareTopic, k.deadLetterTopic, k.statsTopic];
           step(`3/6 replaying ${options.format} trips into ${k.rideTopic} and ${k.fareTopic}`);
-          if (k.connectionString === undefined && !options.keepTopics) await recreateTopics(config, topics);
-          else await ensureTopics(config, topics);
+          if (k.connectionString === undefined && !options.keepTopics) await recreateTopics(kafkaTopicOptions(config), topics);
+          else await ensureTopics(kafkaTopicOptions(config), topics);
           const transport = new KafkaTransport({ ...kafkaEndpoint(config), rideTopic: k.rideTopic, fareTopic: k.fareTopic, client: k.client });
           const summary = await replay(
             {
@@ -241,7 +243,7 @@ export function registerStartCommand(program: Command): void {
 
           step(`4/6 Flink job (bounded, ${config.job.windowSize} windows) through the SQL Gateway`);
           const deployment = await deployJob({ ...config, job: { ...config.job, consumerGroup: `tipstream-start-${Date.now()}` } }, { bounded: true, jobName: 'tipstream start' }, progress);
-          const flink = new FlinkRestClient(config.flink.restUrl);
+          const flink = new FlinkRestClient(flinkRestOptions(config));
           const finished = await flink.waitForState(deployment.jobId, ['FINISHED', 'FAILED', 'CANCELED'], 600_000);
           if (finished.state !== 'FINISHED') {
             throw new InfrastructureError('TIPSTREAM_START', `the job ended ${finished.state}: ${(await flink.rootException(deployment.jobId)) ?? 'no exception recorded'}`);
@@ -259,8 +261,8 @@ export function registerStartCommand(program: Command): void {
           say(`    ${counters.written} rows written${counters.retries ? ` (${counters.retries} retries)` : ''}`);
 
           step('6/6 results, read back from Cassandra');
-          const table = await ResultsTable.open(config, { createSchema: false });
-          const rows = await table.read().finally(() => table.close());
+          const reader = await openResultReader(config);
+          const rows = await reader.read().finally(() => reader.close());
           const thisRun = rows.filter((r) => written.has(`${r.neighborhood}|${Date.parse(r.windowEnd)}`));
           const totals = rankNeighborhoods(thisRun, minRides);
           const money = (n: number) => n.toFixed(2).padStart(8);

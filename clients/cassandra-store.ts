@@ -1,11 +1,11 @@
-// The window results table in Cassandra or Cosmos DB for Apache Cassandra: connection (with the
-// Cosmos profile), schema creation, the prepared upsert and reading rows back. Passwords never
-// reach a log or an error message.
+// The window results table in Cassandra or Cosmos DB for Apache Cassandra, the relay's first
+// result sink: connection (with the Cosmos profile), schema creation, the prepared upsert, what a
+// failed write means, and reading rows back. Passwords never reach a log or an error message.
 import { readFileSync } from 'node:fs';
 import cassandra from 'cassandra-driver';
-import type { ResolvedConfig } from '../common/config.js';
 import { InfrastructureError } from '../common/errors.js';
 import { childLogger } from '../common/logger.js';
+import { batchRows, type OpenedResultSink, type ResultBatch, type ResultReader, type ResultSink, type Retrying } from './result-sink.js';
 import { windowResultColumns, windowResultSchema, type WindowResult } from './window-result.js';
 
 const log = childLogger('cassandra');
@@ -37,9 +37,26 @@ function fromRow(row: cassandra.types.Row): WindowResult {
 /** Keep-alive and heartbeats under Azure's 4-minute idle timeout. */
 const HEARTBEAT_MS = 60_000;
 
+/** What the results table needs to know: the Cassandra (or Cosmos DB) target and how to write to it. */
+export interface CassandraOptions {
+  contactPoints: string[];
+  port: number;
+  localDataCenter: string;
+  keyspace: string;
+  username?: string | undefined;
+  /** A secret: it goes to the driver's login only, and is taken out of every message (`redact`). */
+  password?: string | undefined;
+  tls: boolean;
+  /** A PEM file of the CA to trust for TLS (default: the system's CAs, which Cosmos DB needs). */
+  caFile?: string | undefined;
+  /** `cosmos`: Azure Cosmos DB for Apache Cassandra (no token-aware routing). */
+  profile: 'cassandra' | 'cosmos';
+  /** Upserts of a batch in flight at once. */
+  concurrency: number;
+}
+
 /** Driver options for the configured database; the Cosmos profile follows Azure's guidance. */
-export function clientOptions(config: ResolvedConfig): cassandra.ClientOptions {
-  const c = config.cassandra;
+export function clientOptions(c: CassandraOptions): cassandra.ClientOptions {
   const cosmos = c.profile === 'cosmos';
   const dcPolicy = new policies.loadBalancing.DCAwareRoundRobinPolicy(c.localDataCenter);
   return {
@@ -65,40 +82,70 @@ export function clientOptions(config: ResolvedConfig): cassandra.ClientOptions {
   };
 }
 
-export function describeTarget(config: ResolvedConfig): string {
-  const c = config.cassandra;
+export function describeTarget(c: CassandraOptions): string {
   return `${c.profile === 'cosmos' ? 'Cosmos DB for Apache Cassandra' : 'Cassandra'} at ${c.contactPoints.join(',')}:${c.port}${c.tls ? ' (TLS)' : ''}`;
 }
 
-export class ResultsTable {
+/** A connected driver session; one that cannot connect is shut down, or it would keep the process alive. */
+async function connect(options: CassandraOptions): Promise<cassandra.Client> {
+  const client = new Client(clientOptions(options));
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.shutdown().catch(() => undefined);
+    throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `cannot connect to ${describeTarget(options)}: ${redact(err, options)}`, { retriable: true });
+  }
+  return client;
+}
+
+/** The results table as a sink of the relay, configured: opening it creates the keyspace and table when missing. */
+export class CassandraSink implements ResultSink {
+  readonly name = 'cassandra';
+  readonly target: string;
+
+  constructor(private readonly options: CassandraOptions) {
+    this.target = describeTarget(options);
+  }
+
+  open(): Promise<ResultsTable> {
+    return ResultsTable.open(this.options, { createSchema: true });
+  }
+
+  describe(err: unknown): string {
+    return redact(err, this.options);
+  }
+}
+
+/** The window results table, open: idempotent upserts keyed by (neighborhood, window_end), and reads. */
+export class ResultsTable implements OpenedResultSink, ResultReader {
+  readonly name = 'cassandra';
+  readonly keyspace: string;
+  readonly target: string;
+  /** A new session being opened after Cassandra forgot the prepared upsert; writes wait for it. */
+  private reopening: Promise<void> | undefined;
+
   private constructor(
-    private readonly client: cassandra.Client,
-    readonly keyspace: string,
-    readonly target: string,
-  ) {}
+    private client: cassandra.Client,
+    private readonly options: CassandraOptions,
+  ) {
+    this.keyspace = options.keyspace;
+    this.target = describeTarget(options);
+  }
 
   /** Connects; with `createSchema` creates the keyspace and table when missing. */
-  static async open(config: ResolvedConfig, options: { createSchema: boolean }): Promise<ResultsTable> {
-    const target = describeTarget(config);
-    const client = new Client(clientOptions(config));
-    try {
-      await client.connect();
-    } catch (err) {
-      await client.shutdown().catch(() => undefined);
-      throw new InfrastructureError('TIPSTREAM_UNREACHABLE', `cannot connect to ${target}: ${redact(err, config)}`, { retriable: true });
-    }
-    const table = new ResultsTable(client, config.cassandra.keyspace, target);
-    if (options.createSchema) {
+  static async open(options: CassandraOptions, { createSchema }: { createSchema: boolean }): Promise<ResultsTable> {
+    const table = new ResultsTable(await connect(options), options);
+    if (createSchema) {
       // A session that cannot make the schema is closed, or its connections would keep the process alive.
-      await table.createSchema(config).catch(async (err: unknown) => {
-        await client.shutdown().catch(() => undefined);
+      await table.createSchema().catch(async (err: unknown) => {
+        await table.client.shutdown().catch(() => undefined);
         throw err;
       });
     }
     return table;
   }
 
-  private async createSchema(config: ResolvedConfig): Promise<void> {
+  private async createSchema(): Promise<void> {
     // Cosmos DB ignores the replication settings; one replica fits the local single node.
     await this.client.execute(
       `CREATE KEYSPACE IF NOT EXISTS ${this.keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
@@ -109,16 +156,48 @@ export class ResultsTable {
       average_fare_amount double, average_tip_amount double,
       total_distance_miles double, average_tip_per_mile double,
       PRIMARY KEY (neighborhood, window_end))`);
-    log.debug({ keyspace: this.keyspace, target: describeTarget(config) }, 'schema ready');
+    log.debug({ keyspace: this.keyspace, target: this.target }, 'schema ready');
+  }
+
+  /** Every row as its own upsert, `concurrency` at once, each retried on its own. */
+  async write(batch: ResultBatch, retrying: Retrying): Promise<void> {
+    await forEachConcurrently(batchRows(batch), this.options.concurrency, (row) => retrying(() => this.upsert(row)));
   }
 
   /** One idempotent upsert keyed by (neighborhood, window_end). */
   async upsert(row: WindowResult): Promise<void> {
+    await this.reopening;
     await this.client.execute(
       `INSERT INTO ${this.keyspace}.${TABLE} (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
       FIELDS.map((field) => toColumn(row, field)),
       { prepare: true },
     );
+  }
+
+  retriable(err: unknown): boolean {
+    return isRetriableWriteError(err) || isUnprepared(err);
+  }
+
+  retryAfterMs(err: unknown): number | undefined {
+    return retryAfterMs(err);
+  }
+
+  recover(err: unknown): void {
+    if (!isUnprepared(err)) return;
+    // A Cassandra that restarted has forgotten the prepared upsert: the writes wait for a fresh
+    // session (one, whatever the number of writes that failed), which prepares it again.
+    this.reopening ??= (async () => {
+      const old = this.client;
+      this.client = await connect(this.options);
+      log.warn({ target: this.target }, 'Cassandra forgot the prepared upsert (a restart): new session');
+      await old.shutdown().catch(() => undefined);
+    })()
+      .catch(() => undefined)
+      .finally(() => (this.reopening = undefined));
+  }
+
+  describe(err: unknown): string {
+    return redact(err, this.options);
   }
 
   /** Reads rows back in Cassandra's order: by partition, oldest window first within each; callers sort them. */
@@ -148,6 +227,8 @@ export class ResultsTable {
   }
 
   async close(): Promise<void> {
+    // A new session being opened (after a Cassandra restart) is closed too, once it is there.
+    await this.reopening;
     await this.client.shutdown();
   }
 }
@@ -179,9 +260,18 @@ export function retryAfterMs(err: unknown): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Runs `work` over the items with at most `limit` running at once; rejects on the first failure. */
+export async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** An error's message with the configured password taken out. */
-export function redact(err: unknown, config: ResolvedConfig): string {
+export function redact(err: unknown, secrets: { password?: string | undefined }): string {
   const message = err instanceof Error ? err.message : String(err);
-  const secret = config.cassandra.password;
+  const secret = secrets.password;
   return secret ? message.split(secret).join('***') : message;
 }

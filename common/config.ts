@@ -37,6 +37,18 @@ const instantOrOff = z.string().refine((text) => text.trim() === 'off' || (/^\d{
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"');
 
+/** Where the relay can write window results; orchestrator/result-sinks.ts makes each from its settings. */
+export const sinkNames = ['cassandra', 'files'] as const;
+export type SinkName = (typeof sinkNames)[number];
+/** A list of sinks, each at most once; from the environment or a flag, comma-separated. */
+const sinkList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((name) => name.trim()) : value),
+  z
+    .array(z.enum(sinkNames, { error: (issue) => `unknown sink '${String(issue.input)}': one of ${sinkNames.join(', ')}` }))
+    .min(1, `at least one of ${sinkNames.join(', ')}`)
+    .refine((names) => new Set(names).size === names.length, 'names a sink more than once'),
+);
+
 export const configSchema = z.strictObject({
   /** Where downloaded artifacts live; reused by every later `stack up`. */
   cacheDir: z.string().min(1),
@@ -106,10 +118,14 @@ export const configSchema = z.strictObject({
     /** `cosmos`: Azure Cosmos DB for Apache Cassandra (port 10350, TLS, no token-aware routing). */
     profile: z.enum(['cassandra', 'cosmos']),
   }),
-  /** The relay from the results topic to Cassandra (issue #6). */
+  /** The relay from the results topic to its sinks (issues #6, #26). */
   relay: z.strictObject({
+    /** Where window results go: every sink listed gets every row before offsets are committed. */
+    sinks: sinkList,
+    /** The files sink's folder: one CSV file per partition of each batch (default `<stateDir>/results`). */
+    filesDir: z.string().min(1).optional(),
     consumerGroup: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" or "-"'),
-    /** Writes in flight at once. */
+    /** Cassandra upserts in flight at once. */
     concurrency: z.coerce.number().int().min(1).max(1024),
     /** How long a write may keep failing (Overloaded, timeouts, no host) before the relay gives up. */
     retryBudgetSeconds: z.coerce.number().min(0).max(86_400),
@@ -177,6 +193,7 @@ export type ResolvedConfig = TipstreamConfig & {
   cassandra: TipstreamConfig['cassandra'] & { port: number };
   job: TipstreamConfig['job'] & { udfLookupUrl: string; exactlyOnce: boolean; kafkaBootstrapServers: string };
   udf: TipstreamConfig['udf'] & { bindAddress: string };
+  relay: TipstreamConfig['relay'] & { filesDir: string };
 };
 
 /** The testcontainers provider's record of its containers, in the state folder (stack/testcontainers-provider.ts). */
@@ -239,7 +256,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Plain {
       tls: false,
       profile: 'cassandra',
     },
-    relay: { consumerGroup: 'tipstream-relay', concurrency: 32, retryBudgetSeconds: 120 },
+    relay: { sinks: ['cassandra'], consumerGroup: 'tipstream-relay', concurrency: 32, retryBudgetSeconds: 120 },
     udf: {
       port: 8090,
       boundaries: resolve(dataDir, 'neighborhoods', 'zillow-ny', 'ZillowNeighborhoods-NY.zip'),
@@ -341,10 +358,11 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
   const bootstrapServers =
     config.kafka.bootstrapServers ?? (config.kafka.connectionString !== undefined ? eventHubsKafkaEndpoint(config.kafka.connectionString) : `${host}:${stack.ports.kafka}`);
   const stackKafka = config.kafka.bootstrapServers === undefined && config.kafka.connectionString === undefined;
+  const stateDir = absolute(config.stateDir, cwd);
   return {
     ...config,
     cacheDir: absolute(config.cacheDir, cwd),
-    stateDir: absolute(config.stateDir, cwd),
+    stateDir,
     kafka: {
       ...config.kafka,
       // With an Event Hubs connection string and no address, the namespace's Kafka endpoint.
@@ -359,6 +377,7 @@ function resolveDerived(config: TipstreamConfig, cwd: string): ResolvedConfig {
       port: config.cassandra.port ?? (config.cassandra.profile === 'cosmos' ? COSMOS_PORT : stack.ports.cassandra),
       tls: config.cassandra.tls || config.cassandra.profile === 'cosmos',
     },
+    relay: { ...config.relay, filesDir: absolute(config.relay.filesDir ?? resolve(stateDir, 'results'), cwd) },
     udf: { ...config.udf, boundaries: absolute(config.udf.boundaries, cwd), bindAddress: config.udf.bindAddress ?? (inContainers ? '0.0.0.0' : host) },
     job: {
       ...config.job,

@@ -4,7 +4,8 @@ export { deployJob, deploymentFile, readDeployment, type Deployment, type Deploy
 export { ensureFunctionsJar, functionsJarPath } from './functions-jar.js';
 export { jobValues, sessionProperties, type JobOptions } from './job-values.js';
 export { flinkDuration, renderJob, sqlDir, sqlInterval, type RenderedStatement, type SqlValue } from './sql-template.js';
-export { forEachConcurrently, runRelay, type RelayCounters, type RelayOptions } from './relay.js';
+export { runRelay, type RelayCounters, type RelayOptions } from './relay.js';
+export { configuredSinks, openResultReader } from './result-sinks.js';
 export { upgradeJob, type UpgradeOptions, type UpgradeResult } from './upgrade.js';
 export { rescaleJob, type RescaleOptions, type RescaleResult } from './rescale.js';
 export { collectJobMetrics, jobMetricsGauges, serveMetrics, type JobMetrics } from './job-metrics.js';

@@ -11,7 +11,8 @@
 import { EventEmitter } from 'node:events';
 import type { ResolvedConfig } from '../../common/config.js';
 import { describeError } from '../../common/errors.js';
-import { ResultsTable, type WindowResult } from '../../clients/index.js';
+import { type ResultReader, type WindowResult } from '../../clients/index.js';
+import { openResultReader } from '../../orchestrator/index.js';
 
 export interface WindowSummary {
   windowStart: string;
@@ -37,7 +38,7 @@ export interface ResultsFeedEvents {
 }
 
 export class ResultsFeed extends EventEmitter<ResultsFeedEvents> {
-  private table: ResultsTable | undefined;
+  private table: ResultReader | undefined;
   private readonly windows = new Map<string, WindowSummary>();
   /** What was last pushed for each recent window, to push only what changed. */
   private readonly signatures = new Map<string, string>();
@@ -136,8 +137,8 @@ export class ResultsFeed extends EventEmitter<ResultsFeedEvents> {
     }
   }
 
-  private async open(): Promise<ResultsTable> {
-    this.table ??= await ResultsTable.open(this.config, { createSchema: false });
+  private async open(): Promise<ResultReader> {
+    this.table ??= await openResultReader(this.config);
     return this.table;
   }
 

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, projectRoot } from '../../common/config.js';
 import { ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { localImages, stopApps } from '../../stack/index.js';
 import { artifactPaths } from '../../stack/index.js';
 import { samples } from '../support/data.js';
@@ -86,7 +87,7 @@ it('runs `tipstream start` through docker-compose.yml, and every stored window i
   expect(output.join('')).toMatch(/^Top \d+ pickup neighborhoods/m);
 
   const config = loadConfig({ env });
-  const table = await ResultsTable.open(config, { createSchema: false });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false });
   const udf = await startTestUdfService(config);
   try {
     const expected = expectedStats(readDebs(samples.debs), 60_000, udf.index);

@@ -27,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import axios from 'axios';
 import { ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { ENV_PREFIX, envName, loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { seededRandom } from '../../generator/faults.js';
 import { runningApp } from '../../stack/index.js';
@@ -91,7 +92,7 @@ function startLive(): ChildProcess {
 }
 
 async function windowsWritten(): Promise<{ rows: number; lastEnd: number }> {
-  const table = await ResultsTable.open(config, { createSchema: false }).catch(() => undefined);
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false }).catch(() => undefined);
   if (!table) return { rows: 0, lastEnd: 0 };
   try {
     const rows = await table.read();

@@ -12,6 +12,7 @@ import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, newInputReport, type OutgoingEvent } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { samples } from '../support/data.js';
 import { sendEvents } from '../support/debs-halves.js';
@@ -119,7 +120,7 @@ it('keeps every window of the real trips exact with records dated 2099, 1970 and
 
   const expected = expectedStats(readDebs(samples.debs), 60_000, service.index);
   expect((await runRelay(config, { stopWhenIdleMs: 3000 })).written).toBe(expected.length);
-  const table = await ResultsTable.open(config, { createSchema: false });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false });
   try {
     const isoSeconds = (t: string) => new Date(t).toISOString().replace('.000Z', 'Z');
     expectSameStats((await table.read()).map((r) => ({ ...r, windowStart: isoSeconds(r.windowStart), windowEnd: isoSeconds(r.windowEnd) })), expected);

@@ -5,6 +5,7 @@
 // never did.
 import { loadConfig } from '../../common/config.js';
 import { ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import type { WindowResult } from '../../clients/index.js';
 import { uniqueName } from '../support/kafka.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -14,7 +15,7 @@ it('reads every row back when Cassandra\'s replies arrive in small pieces', asyn
   const proxy = new TcpProxy({ host: base.cassandra.contactPoints[0]!, port: base.cassandra.port }, { splitRepliesAt: 1000 });
   await proxy.up();
   const config = loadConfig({ overrides: { cassandra: { port: proxy.port, keyspace: uniqueName('split').replace(/-/g, '_') } } });
-  const table = await ResultsTable.open(config, { createSchema: true });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: true });
   try {
     const rows: WindowResult[] = Array.from({ length: 1200 }, (_, i) => ({
       windowStart: new Date(Date.UTC(2013, 0, 1, 0, i % 60)).toISOString(),

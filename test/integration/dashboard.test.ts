@@ -17,6 +17,7 @@ import cassandra from 'cassandra-driver';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig, projectRoot, type ResolvedConfig } from '../../common/config.js';
 import { ResultsTable, type WindowResult } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { rankNeighborhoods } from '../../cli/results-order.js';
 import { uniqueName } from '../support/kafka.js';
 import { spawnDashboard, type DashboardProcess } from '../support/dashboard-process.js';
@@ -83,7 +84,7 @@ let userDataDir: string | undefined;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: the browser test needs Debian's chromium package (apt-get install chromium)`);
-  table = await ResultsTable.open(config, { createSchema: true });
+  table = await ResultsTable.open(cassandraOptions(config), { createSchema: true });
   for (const row of [...window0, ...window1, ...window2]) await table.upsert(row);
   dashboard = await startDashboardCommand();
   userDataDir = mkdtempSync(join(tmpdir(), 'tipstream-chromium-'));

@@ -13,6 +13,7 @@ import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js'
 import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
 import { deployJob, functionsJarPath, renderJob, jobValues, runRelay } from '../../orchestrator/index.js';
 import { FlinkRestClient, ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { startSecureKafka, type SecureKafka } from '../support/secure-services.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, readFoil, type StatsRow } from '../support/expected-stats.js';
@@ -81,7 +82,7 @@ it('runs generator, Flink job and relay over SASL_SSL / PLAIN / $ConnectionStrin
 
   // The relay reads the results through the same endpoint and stores them.
   expect((await runRelay(config, { stopWhenIdleMs: 3000 })).written).toBe(expected.length);
-  const table = await ResultsTable.open(config, { createSchema: false });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false });
   try {
     expect((await table.read({})).length).toBeGreaterThanOrEqual(expected.length);
   } finally {

@@ -16,6 +16,7 @@ import { pollUntil } from '../../common/retry.js';
 import { closingHeartbeatTime } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { samples } from '../support/data.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
@@ -58,7 +59,7 @@ function taskManager(): ServiceStatus {
 
 /** The table keeps timestamps with milliseconds; the computation writes them without. */
 async function rowsInCassandra(config: ReturnType<typeof loadConfig>): Promise<StatsRow[]> {
-  const table = await ResultsTable.open(config, { createSchema: false }).catch(() => undefined);
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false }).catch(() => undefined);
   if (!table) return [];
   const isoSeconds = (t: string) => new Date(t).toISOString().replace('.000Z', 'Z');
   try {

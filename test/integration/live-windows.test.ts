@@ -12,6 +12,7 @@ import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, Heartbeat, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
@@ -127,7 +128,7 @@ it('puts every window in Cassandra within 10 s of its end plus the delay once in
     const seenAt = new Map<number, number>();
     const deadline = lastDue + 60_000;
     for (;;) {
-      const table = await ResultsTable.open(config, { createSchema: false }).catch(() => undefined);
+      const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false }).catch(() => undefined);
       const rows = table ? await table.read().finally(() => table.close()) : [];
       const rides = new Map<number, number>();
       for (const row of rows) rides.set(Date.parse(row.windowEnd), (rides.get(Date.parse(row.windowEnd)) ?? 0) + row.rideCount);

@@ -14,6 +14,7 @@ import { createProgress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay, type GeneratorSummary, type InputFormat } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { startTestUdfService, type TestUdfService } from '../support/udf.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { expectSameStats, expectedStats as expectedWith, readDebs, readFoil, type StatsRow } from '../support/expected-stats.js';
@@ -118,7 +119,7 @@ describe('DEBS 2015 sample (10,004 trips, ride and fare in one row)', () => {
       },
     });
     expect((await runRelay(relayConfig, { stopWhenIdleMs: 3000 })).written).toBe(minutely.length);
-    const table = await ResultsTable.open(relayConfig, { createSchema: false });
+    const table = await ResultsTable.open(cassandraOptions(relayConfig), { createSchema: false });
     try {
       // The table keeps timestamps; the topic and the computation write them without milliseconds.
       const isoSeconds = (t: string) => new Date(t).toISOString().replace('.000Z', 'Z');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { runRelay } from '../../orchestrator/index.js';
 import { startSecureCassandra, type SecureCassandra } from '../support/secure-services.js';
 import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
@@ -44,7 +45,7 @@ it('relays over TLS with a password, as to Cosmos DB, and reads the rows back', 
   const config = cosmosLike(secure.password);
   expect(config.cassandra).toMatchObject({ tls: true, port: secure.port });
   expect((await runRelay(config, { stopWhenIdleMs: 3000 })).written).toBe(50);
-  const table = await ResultsTable.open(config, { createSchema: false });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false });
   try {
     expect(table.target).toBe(`Cosmos DB for Apache Cassandra at 127.0.0.1:${secure.port} (TLS)`);
     const back = await table.read({ neighborhood: 'SoHo' });
@@ -57,7 +58,7 @@ it('relays over TLS with a password, as to Cosmos DB, and reads the rows back', 
 
 it('names the problem, never the password, when the password is wrong', async () => {
   const wrong = 'not-the-password-123';
-  const error = await ResultsTable.open(cosmosLike(wrong), { createSchema: false }).then(
+  const error = await ResultsTable.open(cassandraOptions(cosmosLike(wrong)), { createSchema: false }).then(
     () => undefined,
     (err: unknown) => err as Error,
   );
@@ -67,5 +68,5 @@ it('names the problem, never the password, when the password is wrong', async ()
 
 it('refuses a plain-text connection to the TLS port with a clear error', async () => {
   const plain = loadConfig({ overrides: { cassandra: { port: secure.port, username: secure.username, password: secure.password, keyspace: 'secure_relay' } } });
-  await expect(ResultsTable.open(plain, { createSchema: false })).rejects.toThrow(/cannot connect to Cassandra at 127\.0\.0\.1:\d+/);
+  await expect(ResultsTable.open(cassandraOptions(plain), { createSchema: false })).rejects.toThrow(/cannot connect to Cassandra at 127\.0\.0\.1:\d+/);
 });

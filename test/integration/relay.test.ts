@@ -9,12 +9,14 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { runRelay } from '../../orchestrator/index.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { startSecureKafka } from '../support/secure-services.js';
 import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
 import { kafkaTopicOptions } from '../../common/client-options.js';
+import { windowResults } from '../support/window-results.js';
 
 const base = loadConfig();
 const bootstrap = base.kafka.bootstrapServers;
@@ -42,26 +44,6 @@ async function setup(overrides: Record<string, unknown> = {}): Promise<{ config:
   return { config, topic };
 }
 
-/** `count` window results over 25 neighborhoods, one per (neighborhood, minute). */
-function windowResults(count: number): WindowResult[] {
-  return Array.from({ length: count }, (_, i) => {
-    const start = Date.UTC(2013, 0, 1) + Math.floor(i / 25) * 60_000;
-    const rides = 1 + (i % 7);
-    return {
-      windowStart: new Date(start).toISOString(),
-      windowEnd: new Date(start + 60_000).toISOString(),
-      neighborhood: `Neighborhood ${i % 25}`,
-      rideCount: rides,
-      totalFareAmount: rides * 10.5,
-      totalTipAmount: rides * 1.25,
-      averageFareAmount: 10.5,
-      averageTipAmount: 1.25,
-      totalDistanceMiles: i % 11 === 0 ? 0 : rides * 2,
-      averageTipPerMile: i % 11 === 0 ? null : 0.625,
-    };
-  });
-}
-
 const key = (r: WindowResult) => `${r.neighborhood}|${new Date(r.windowEnd).toISOString()}`;
 
 /** Rows so far; none while the relay has not yet created the keyspace. */
@@ -70,7 +52,7 @@ async function rowsSoFar(config: ResolvedConfig): Promise<number> {
 }
 
 async function tableRows(config: ResolvedConfig): Promise<Map<string, WindowResult>> {
-  const table = await ResultsTable.open(config, { createSchema: false });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false });
   try {
     return new Map((await table.read()).map((r) => [key(r), r]));
   } finally {

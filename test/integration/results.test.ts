@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import cassandra from 'cassandra-driver';
 import { loadConfig, projectRoot } from '../../common/config.js';
 import { ResultsTable, type WindowResult } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { uniqueName } from '../support/kafka.js';
 
 const base = loadConfig();
@@ -35,7 +36,7 @@ function result(i: number, w: number): WindowResult {
 const rows = neighborhoods.flatMap((_, i) => Array.from({ length: windows }, (_, w) => result(i, w + 1)));
 
 beforeAll(async () => {
-  const table = await ResultsTable.open(loadConfig({ overrides: { cassandra: { keyspace } } }), { createSchema: true });
+  const table = await ResultsTable.open(cassandraOptions(loadConfig({ overrides: { cassandra: { keyspace } } })), { createSchema: true });
   try {
     for (let start = 0; start < rows.length; start += 100) await Promise.all(rows.slice(start, start + 100).map((r) => table.upsert(r)));
   } finally {

@@ -9,6 +9,7 @@ import cassandra from 'cassandra-driver';
 import { loadConfig } from '../../common/config.js';
 import { HEARTBEAT_MEDALLION } from '../../generator/index.js';
 import { ResultsTable } from '../../clients/index.js';
+import { cassandraOptions } from '../../common/client-options.js';
 import { runLive, type LiveSummary, type LiveView } from '../../cli/live.js';
 import type { NeighborhoodIndex } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, type Payment, type StatsRow, type Trip } from './expected-stats.js';
@@ -111,7 +112,7 @@ async function sentTrips(config: ReturnType<typeof loadConfig>, rideCount: numbe
 
 /** Cassandra's windows, up to the last one closed, equal the independent computation; returns that last window's end. */
 async function expectClosedWindowsExact(config: ReturnType<typeof loadConfig>, rides: Trip[], fares: Payment[], index: NeighborhoodIndex): Promise<number> {
-  const table = await ResultsTable.open(config, { createSchema: false });
+  const table = await ResultsTable.open(cassandraOptions(config), { createSchema: false });
   const stored = await table.read().finally(() => table.close());
   const iso = (text: string) => new Date(text).toISOString().replace('.000Z', 'Z');
   const actual: StatsRow[] = stored.map((r) => ({ ...r, windowStart: iso(r.windowStart), windowEnd: iso(r.windowEnd) }));

@@ -139,4 +139,27 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_STATE_DIR: stateDir }, cwd: tempDir() }).stack.provider).toBe('testcontainers');
     expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_STATE_DIR: stateDir, TIPSTREAM_STACK_PROVIDER: 'local' }, cwd: tempDir() }).stack.provider).toBe('local');
   });
+
+  it('relays into Cassandra alone by default, and into the sinks TIPSTREAM_RELAY_SINKS lists', () => {
+    const cwd = tempDir();
+    expect(loadConfig({ env: baseEnv, cwd }).relay.sinks).toEqual(['cassandra']);
+    expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_RELAY_SINKS: 'cassandra, files' }, cwd }).relay.sinks).toEqual(['cassandra', 'files']);
+    expect(loadConfig({ env: baseEnv, cwd, overrides: { relay: { sinks: ['files'] } } }).relay.sinks).toEqual(['files']);
+  });
+
+  it('names the setting, where it came from and the known sinks when a sink is unknown, missing or listed twice', () => {
+    const cwd = tempDir();
+    expect(() => loadConfig({ env: { ...baseEnv, TIPSTREAM_RELAY_SINKS: 'cassandra,parquet' }, cwd })).toThrow(
+      /invalid setting relay\.sinks\.1 from TIPSTREAM_RELAY_SINKS: unknown sink 'parquet': one of cassandra, files/,
+    );
+    expect(() => loadConfig({ env: baseEnv, cwd, overrides: { relay: { sinks: [] } }, overrideNames: { 'relay.sinks': '--sinks' } })).toThrow(/invalid setting relay\.sinks from --sinks: at least one of cassandra, files/);
+    expect(() => loadConfig({ env: { ...baseEnv, TIPSTREAM_RELAY_SINKS: 'files,files' }, cwd })).toThrow(/relay\.sinks from TIPSTREAM_RELAY_SINKS: names a sink more than once/);
+  });
+
+  it("puts the files sink's folder in the state folder unless one is set, relative to the working folder", () => {
+    const cwd = tempDir();
+    expect(loadConfig({ env: baseEnv, cwd }).relay.filesDir).toBe('/home/someone/.local/state/tipstream/results');
+    expect(loadConfig({ env: { ...baseEnv, TIPSTREAM_RELAY_FILES_DIR: 'out/results' }, cwd }).relay.filesDir).toBe(join(cwd, 'out', 'results'));
+    expect(envName('relay.filesDir')).toBe('TIPSTREAM_RELAY_FILES_DIR');
+  });
 });

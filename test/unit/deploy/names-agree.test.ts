@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { configSchema, defaultConfig, loadConfig } from '../../../common/config.js';
 import { ResultsTable } from '../../../clients/index.js';
+import { cassandraOptions } from '../../../common/client-options.js';
 import { copyOfDeploy, deployDir, deployTools, kustomizeBuild, manifests, parseBicep, type BicepFile } from '../../support/deploy-check/index.js';
 import { namesDisagreements, parseCreateTable, type CqlTable, type NamesInput } from '../../support/deploy-check/names-agree.js';
 
@@ -17,8 +18,8 @@ async function relayCreateTable(): Promise<CqlTable> {
   const config = loadConfig({ env: {}, cwd: deployDir });
   // ResultsTable's constructor and createSchema are private to its module; the test drives them
   // with a recording client to read the very statements the relay sends, not a copy of them.
-  const table = new (ResultsTable as unknown as new (client: unknown, keyspace: string, target: string) => { createSchema(c: unknown): Promise<void> })(client, config.cassandra.keyspace, 'recorder');
-  await table.createSchema(config);
+  const table = new (ResultsTable as unknown as new (client: unknown, options: unknown) => { createSchema(): Promise<void> })(client, cassandraOptions(config));
+  await table.createSchema();
   return parseCreateTable(statements.find((s) => /CREATE TABLE/i.test(s))!);
 }
 
