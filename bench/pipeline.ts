@@ -30,7 +30,7 @@ import { collectJobMetrics, deployJob, runRelay } from '../orchestrator/index.js
 import { ensureTopics, FlinkRestClient } from '../clients/index.js';
 import cassandra from 'cassandra-driver';
 import { sqlDir } from '../orchestrator/sql-template.js';
-import { runLive } from '../cli/live.js';
+import { runLive } from '../cli/live/index.js';
 import { liveDefaults } from '../cli/start.js';
 import { parseDurationMs } from '../common/duration.js';
 import { LocalStackProvider } from '../stack/index.js';

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envName, loadConfig, projectRoot } from '../../common/config.js';
-import { readLiveState } from '../../cli/live.js';
+import { readLiveState } from '../../cli/live/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { cleanUpLive, expectExactWindows, freshLiveConfig, liveUntil } from '../support/live.js';
 
