@@ -18,7 +18,7 @@ import { createStackProvider, forgetApp, isRunning, runningApp, startApp } from 
 import { action, configFor, withConfigFlags } from './flags.js';
 import { rankNeighborhoods } from './results-order.js';
 import { rankingHeader } from './live-ranking.js';
-import { runLive, type LiveView } from './live.js';
+import { runLive, type LiveView } from './live/index.js';
 
 /**
  * What `start` does unless told otherwise (a flag, the environment or the config file): 1-minute

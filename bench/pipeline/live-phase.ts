@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
-import { runLive } from '../../cli/live.js';
+import { runLive } from '../../cli/live/index.js';
 import { liveDefaults } from '../../cli/start.js';
 import { loadConfig } from '../../common/config.js';
 import { parseDurationMs } from '../../common/duration.js';

@@ -9,7 +9,7 @@ import type { ResolvedConfig } from '../../common/config.js';
 import { describeError } from '../../common/errors.js';
 import { FlinkRestClient } from '../../clients/index.js';
 import { collectJobMetrics, readDeployment, type Deployment, type JobMetrics } from '../../orchestrator/index.js';
-import { liveStateFile } from '../live.js';
+import { liveStateFile } from '../live/index.js';
 import { CounterRate, LIVE_RECORD_FRESH_MS, liveClockAt, watermarkLagSeconds, type LiveRecord } from './pipeline-pace.js';
 import { flinkRestOptions } from '../../common/client-options.js';
 

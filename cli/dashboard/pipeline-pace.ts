@@ -4,7 +4,7 @@
 // terminal counts them. Flink's per-vertex counts are refreshed by the JobManager only every
 // `metrics.fetcher.update-interval` (10 s): read every 2 s, they stand still four polls in five.
 
-/** What a running `start --live` records about itself every second (cli/live.ts, its state file). */
+/** What a running `start --live` records about itself every second (cli/live/state.ts, its state file). */
 export interface LiveRecord {
   jobId: string;
   /** Event time (ms) on the live clock at `wallAt`. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../common/config.js';
 import type { WindowResult } from '../../clients/index.js';
-import { runLive, type LiveSummary, type LiveView } from '../../cli/live.js';
+import { runLive, type LiveSummary, type LiveView } from '../../cli/live/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { pollUntil } from '../../common/retry.js';
 import { spawnDashboard, stopDashboardCommand, type DashboardProcess } from '../support/dashboard-process.js';

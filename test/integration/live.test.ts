@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envName, loadConfig, projectRoot } from '../../common/config.js';
-import { readLiveState } from '../../cli/live.js';
+import { readLiveState } from '../../cli/live/index.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { freePort } from '../support/free-port.js';
 import { cleanUpLive, expectExactWindows, freshLiveConfig, liveUntil } from '../support/live.js';

@@ -10,7 +10,7 @@ import { loadConfig } from '../../common/config.js';
 import { HEARTBEAT_MEDALLION } from '../../generator/index.js';
 import { ResultsTable } from '../../clients/index.js';
 import { cassandraOptions } from '../../common/client-options.js';
-import { runLive, type LiveSummary, type LiveView } from '../../cli/live.js';
+import { runLive, type LiveSummary, type LiveView } from '../../cli/live/index.js';
 import type { NeighborhoodIndex } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, type Payment, type StatsRow, type Trip } from './expected-stats.js';
 import { deleteTopics, readMessages, uniqueName } from './kafka.js';
