@@ -8,7 +8,7 @@ import type { LiveClock } from './clock.js';
 
 export function liveTransport(config: ResolvedConfig): AcknowledgedTransport {
   const k = config.kafka;
-  return new AcknowledgedTransport(new KafkaTransport({ ...kafkaEndpoint(config), rideTopic: k.rideTopic, fareTopic: k.fareTopic}));
+  return new AcknowledgedTransport(new KafkaTransport({ ...kafkaEndpoint(config), rideTopic: k.rideTopic, fareTopic: k.fareTopic }));
 }
 
 /** How far the generator has Kafka acknowledge everything (a minute behind the clock before its first trip). */
