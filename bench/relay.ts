@@ -6,10 +6,9 @@ import { cpus, totalmem } from 'node:os';
 import cassandra from 'cassandra-driver';
 import { loadConfig } from '../common/config.js';
 import { clientOptions, ensureTopics, ResultsTable, type WindowResult } from '../clients/index.js';
-import { cassandraOptions } from '../common/client-options.js';
 import { runRelay } from '../orchestrator/index.js';
 import { deleteTopics, produce, uniqueName } from '../test/support/kafka.js';
-import { kafkaTopicOptions } from '../common/client-options.js';
+import { cassandraOptions, kafkaTopicOptions } from '../common/client-options.js';
 
 const rowsPerRound = Number(process.env.BENCH_ROWS ?? 30_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -12,13 +12,12 @@ import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, newInputReport, type OutgoingEvent } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
-import { cassandraOptions } from '../../common/client-options.js';
+import { cassandraOptions, flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { samples } from '../support/data.js';
 import { sendEvents } from '../support/debs-halves.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { expectedStats, expectSameStats, readDebs } from '../support/expected-stats.js';
-import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const bootstrap = base.kafka.bootstrapServers;

@@ -13,13 +13,12 @@ import { defaultInputs, KafkaTransport, replay } from '../../generator/index.js'
 import { loadLibrdkafka } from '../../generator/librdkafka-producer.js';
 import { deployJob, functionsJarPath, renderJob, jobValues, runRelay } from '../../orchestrator/index.js';
 import { FlinkRestClient, ResultsTable } from '../../clients/index.js';
-import { cassandraOptions } from '../../common/client-options.js';
+import { cassandraOptions, flinkRestOptions } from '../../common/client-options.js';
 import { startSecureKafka, type SecureKafka } from '../support/secure-services.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { expectedStats, expectSameStats, readFoil, type StatsRow } from '../support/expected-stats.js';
 import { createTopics, readMessages, uniqueName, type KafkaSecurity } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
-import { flinkRestOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let broker: SecureKafka;

@@ -16,12 +16,11 @@ import { pollUntil } from '../../common/retry.js';
 import { closingHeartbeatTime } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
-import { cassandraOptions } from '../../common/client-options.js';
+import { cassandraOptions, flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { samples } from '../support/data.js';
 import { expectedStats, expectSameStats, readDebs, type StatsRow } from '../support/expected-stats.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
-import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const topics = { rideTopic: uniqueName('hb-rides'), fareTopic: uniqueName('hb-fares'), deadLetterTopic: uniqueName('hb-dead'), statsTopic: uniqueName('hb-stats') };

@@ -12,10 +12,9 @@ import { createProgress } from '../../common/progress.js';
 import { defaultInputs, events, Heartbeat, KafkaTransport, newInputReport, type OutgoingEvent } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
-import { cassandraOptions } from '../../common/client-options.js';
+import { cassandraOptions, flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 import { startUdfService } from '../../udf-service/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
-import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 const WINDOW_MS = 10_000;

@@ -14,11 +14,10 @@ import { createProgress } from '../../common/progress.js';
 import { defaultInputs, KafkaTransport, replay, type GeneratorSummary, type InputFormat } from '../../generator/index.js';
 import { collectJobMetrics, deployJob, runRelay } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient, ResultsTable } from '../../clients/index.js';
-import { cassandraOptions } from '../../common/client-options.js';
+import { cassandraOptions, flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 import { startTestUdfService, type TestUdfService } from '../support/udf.js';
 import { deleteTopics, readMessages, uniqueName } from '../support/kafka.js';
 import { expectSameStats, expectedStats as expectedWith, readDebs, readFoil, type StatsRow } from '../support/expected-stats.js';
-import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
 
 const expectedStats = (input: Parameters<typeof expectedWith>[0], windowMs: number) => expectedWith(input, windowMs, service.index);
 

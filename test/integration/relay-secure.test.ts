@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.js';
 import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
-import { cassandraOptions } from '../../common/client-options.js';
+import { cassandraOptions, kafkaTopicOptions } from '../../common/client-options.js';
 import { runRelay } from '../../orchestrator/index.js';
 import { startSecureCassandra, type SecureCassandra } from '../support/secure-services.js';
 import { deleteTopics, produce, uniqueName } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
-import { kafkaTopicOptions } from '../../common/client-options.js';
 
 const base = loadConfig();
 let secure: SecureCassandra;

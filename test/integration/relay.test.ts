@@ -9,13 +9,12 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import cassandra from 'cassandra-driver';
 import { loadConfig, type ResolvedConfig } from '../../common/config.js';
 import { ensureTopics, ResultsTable, type WindowResult } from '../../clients/index.js';
-import { cassandraOptions } from '../../common/client-options.js';
+import { cassandraOptions, kafkaTopicOptions } from '../../common/client-options.js';
 import { runRelay } from '../../orchestrator/index.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { startSecureKafka } from '../support/secure-services.js';
 import { createTopics, deleteTopics, produce, uniqueName } from '../support/kafka.js';
 import { freePort } from '../support/free-port.js';
-import { kafkaTopicOptions } from '../../common/client-options.js';
 import { windowResults } from '../support/window-results.js';
 
 const base = loadConfig();
