@@ -158,7 +158,7 @@ function expectNothingLost(name: string, result: Awaited<ReturnType<typeof run>>
   const unjoinedFares = count(deadLetters, (k) => k === 'fare: late for join' || k === 'fare: no ride met in the join');
   const lateForWindow = count(deadLetters, (k) => k === 'ride: late for window');
   process.stderr.write(
-    `${name}: sent ${sent.rides} good rides, ${sent.fares} good fares; ${windowTrips} trips in windows; dead letters ${JSON.stringify(Object.fromEntries(deadLetters))}\n`,
+    `${name}: sent ${sent.rides} good rides, ${sent.fares} good fares; ${windowTrips} trips in windows; dead letters ${JSON.stringify(Object.fromEntries(deadLetters))}; Flink counted ${JSON.stringify({ tripsJoined: metrics.tripsJoined, unjoinedRides: metrics.unjoinedRides, unjoinedFares: metrics.unjoinedFares, lateTrips: metrics.lateTrips, lateRecordsDropped: metrics.lateRecordsDropped })}\n`,
   );
   expect(windowTrips + unjoinedRides + lateForWindow).toBe(sent.rides);
   expect(windowTrips + unjoinedFares + lateForWindow).toBe(sent.fares);
