@@ -13,6 +13,8 @@ import { liveStateFile } from '../live/index.js';
 import { CounterRate, LIVE_RECORD_FRESH_MS, liveClockAt, watermarkLagSeconds, type LiveRecord } from './pipeline-pace.js';
 import { flinkRestOptions } from '../../common/client-options.js';
 
+/** Health is read from Flink this often for all browsers together. */
+export const HEALTH_INTERVAL_MS = 2_000;
 /** How long one poll of the job's figures may take before the strip says Flink does not answer. */
 const POLL_DEADLINE_MS = 10_000;
 

@@ -15,7 +15,7 @@ import { describeError, UserError } from '../../common/errors.js';
 import { childLogger } from '../../common/logger.js';
 import { loadBoroughGeoJson } from './boroughs.js';
 import { BadParameter, errorReply } from './http-errors.js';
-import { JobHealthMonitor } from './job-health.js';
+import { HEALTH_INTERVAL_MS, JobHealthMonitor } from './job-health.js';
 import { loadNeighborhoodGeoJson } from './neighborhoods.js';
 import { neighborhoodSeries, rangeSummary } from './range-views.js';
 import { ResultsFeed } from './results-feed.js';
@@ -29,8 +29,6 @@ const uplotDir = resolve(dirname(createRequire(import.meta.url).resolve('uplot/p
 
 /** Each poll is a read of the table: faster would load Cassandra (or Cosmos DB's request units) for nothing a person sees. */
 const MIN_POLL_INTERVAL_MS = 100;
-/** Health is read from Flink this often for all browsers together. */
-const HEALTH_INTERVAL_MS = 2_000;
 /** A comment line this often keeps proxies and the browser from closing an idle event stream. */
 const SSE_KEEPALIVE_MS = 15_000;
 

@@ -45,7 +45,8 @@ const state = {
   shownAt: {},
 };
 let chart = null;
-let summaryRequest = 0;
+let refreshing = null;
+let refreshAgain = false;
 let seriesRequest = 0;
 
 async function getJson(path) {
@@ -100,18 +101,35 @@ function applyPreset(preset) {
 }
 
 /** Reads the span's totals and ranking from the server, then draws them; a newer request wins. */
-async function refresh() {
+/**
+ * Redraws the span (summary, map, lists, and the open chart). Calls while one runs are folded into
+ * one more run after it: a live job pushes a window every second, and a newer call that dropped the
+ * one in flight would leave the page unchanged for as long as windows came faster than a redraw.
+ */
+function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      await redraw();
+    } while (refreshAgain);
+  })().finally(() => (refreshing = null));
+  return refreshing;
+}
+
+async function redraw() {
   renderSpanControls();
   if (state.windows.length === 0) {
     state.summary = null;
     render();
     return;
   }
-  const request = ++summaryRequest;
   const from = state.windows[state.from].windowEnd;
   const to = state.windows[state.to].windowEnd;
   const summary = await getJson(`/api/summary?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&minRides=${state.minRides}`);
-  if (request !== summaryRequest) return;
   state.summary = summary;
   render();
   if (!(to in state.shownAt)) state.shownAt[to] = Date.now();
