@@ -13,6 +13,8 @@ import { collectJobMetrics, deployJob } from '../../orchestrator/index.js';
 import { ensureTopics, FlinkRestClient } from '../../clients/index.js';
 import { deleteTopics, readMessages, uniqueName } from '../../test/support/kafka.js';
 import { flinkRestOptions, kafkaTopicOptions } from '../../common/client-options.js';
+import type { BenchInput } from './input.js';
+import { formatLoad, sampleJob, type JobSample } from './job-sampler.js';
 
 export const peerRun = process.env.BENCH_PEER_SPARK ?? resolve(projectRoot, '..', 'shared', 'peer-spark', 'run');
 const execFileAsync = promisify(execFile);
@@ -49,10 +51,27 @@ export interface JobSources {
 export const loadNow = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 
 export interface SideResult {
+  /** Over the whole run: tipstream's from Flink's job duration, the peer's over its main run. */
   tripsPerSecond: number;
+  /** tipstream's through the join after the first 20% of the input; the peer's over its micro-batches after the first. */
+  steadyTripsPerSecond: number | undefined;
   seconds: number;
   trips: number;
   rows: StatsRow[];
+  /** What Flink's REST API said during a tipstream run. */
+  sample?: JobSample;
+}
+
+/** The topics a run reads and how many trips they hold. */
+export type RunInput = Pick<BenchInput, 'rideTopic' | 'fareTopic' | 'trips'>;
+
+const mib = (bytes: number | undefined) => (bytes === undefined ? 'unknown' : `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`);
+export const perSecond = (n: number | undefined) => (n === undefined ? 'n/a' : Math.round(n).toLocaleString('en-US'));
+
+/** The sampled figures of a run, as printed under it. */
+export function describeSample(sample: JobSample): string {
+  const steady = sample.steadySpan ? `${perSecond(sample.steadyTripsPerSecond)} trips/s steady (${sample.steadySpan.trips.toLocaleString('en-US')} trips over ${sample.steadySpan.seconds.toFixed(1)} s after the first 20%)` : 'no steady rate (too few of Flink\'s 10 s metric refreshes after the first 20%)';
+  return `${steady}; TaskManager heap in use at most ${mib(sample.heapMaxBytes)}; checkpoint state at most ${mib(sample.stateMaxBytes)} over ${sample.checkpoints} checkpoints`;
 }
 
 /** The TaskManager's JFR recording during one run: start it before, stop and summarize after. */
@@ -92,21 +111,28 @@ export interface TipstreamRunOptions {
   parallelism?: number;
   /** Called once the job runs, with its id; what it returns is awaited before the job's end is (bench:pipeline's scaling phase samples Flink's metrics here). */
   whileRunning?: (jobId: string) => Promise<void>;
+  /** job.exactlyOnce for this run (default: the configuration's). */
+  exactlyOnce?: boolean;
+  /** Print every vertex's busy and backpressured time, sampled at about 40% of the input. */
+  showLoads?: boolean;
 }
 
-export async function runTipstream(label: string, config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, pids: Record<string, number>, options: TipstreamRunOptions = {}): Promise<SideResult> {
+export async function runTipstream(label: string, config: ResolvedConfig, input: RunInput, pids: Record<string, number>, options: TipstreamRunOptions = {}): Promise<SideResult> {
+  const topics = { rideTopic: input.rideTopic, fareTopic: input.fareTopic };
   const { sources = {}, profile } = options;
   const outputs = { deadLetterTopic: uniqueName('bench-dl'), statsTopic: uniqueName('bench-stats') };
   await ensureTopics(kafkaTopicOptions(config), Object.values(outputs));
-  const runConfig = { ...config, job: { ...config.job, consumerGroup: uniqueName('bench-pipeline'), ...(options.parallelism ? { parallelism: options.parallelism } : {}) } };
+  const runConfig = { ...config, job: { ...config.job, consumerGroup: uniqueName('bench-pipeline'), ...(options.parallelism ? { parallelism: options.parallelism } : {}), ...(options.exactlyOnce === undefined ? {} : { exactlyOnce: options.exactlyOnce }) } };
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const started = performance.now();
   await profile?.start();
   const deployment = await deployJob(runConfig, { bounded: true, topics: { ...topics, ...outputs }, jobName: `bench ${label}`, ...sources }, createProgress(false));
   const flink = new FlinkRestClient(flinkRestOptions(config));
+  const sampler = sampleJob(config.flink.restUrl, deployment.jobId, input.trips);
   await options.whileRunning?.(deployment.jobId);
   const job = await flink.waitForState(deployment.jobId, ['FINISHED'], 3_600_000);
   const wall = (performance.now() - started) / 1000;
+  const sample = await sampler.stop();
   const table = await profile?.stop();
   // Flink's own job duration (submission to FINISHED): what the peer's main-run time compares with.
   const seconds = job.duration / 1000;
@@ -116,16 +142,21 @@ export async function runTipstream(label: string, config: ResolvedConfig, topics
   const joined = rows.reduce((sum, r) => sum + r.rideCount, 0);
   console.log(`  tipstream ${label}: ${joined.toLocaleString('en-US')} trips in ${seconds.toFixed(1)} s (Flink's job duration) = ${Math.round(joined / seconds).toLocaleString('en-US')} trips/s; rides read ${metrics.ridesRead?.toLocaleString('en-US') ?? 'unknown'}, ${rows.length.toLocaleString('en-US')} window rows`);
   console.log(`    CPU, cores busy on average (submit to finish): ${cpu}`);
+  console.log(`    ${describeSample(sample)}`);
+  if (options.showLoads) {
+    if (sample.loads.length === 0) console.log('    (no per-vertex figures: the job finished before 40% of its input had been sampled)');
+    for (const load of sample.loads) console.log(`    ${formatLoad(load)}`);
+  }
   if (table) {
     console.log(`    TaskManager JFR, ${table.samples} CPU samples by package of the sampled frame:`);
     for (const { where, share } of table.slice(0, 12)) console.log(`      ${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
   }
   await deleteTopics(config.kafka.bootstrapServers, Object.values(outputs)).catch(() => undefined);
-  return { tripsPerSecond: joined / seconds, seconds, trips: joined, rows };
+  return { tripsPerSecond: joined / seconds, steadyTripsPerSecond: sample.steadyTripsPerSecond, seconds, trips: joined, rows, sample };
 }
 
 /** The Spark peer on the same topics; its headline is its main run's trips/s. */
-export async function runPeer(config: ResolvedConfig, topics: { rideTopic: string; fareTopic: string }, threads?: number): Promise<SideResult> {
+export async function runPeer(config: ResolvedConfig, topics: RunInput, threads?: number): Promise<SideResult> {
   const out = await mkdtemp(join(tmpdir(), 'tipstream-bench-peer-'));
   const args = ['--bootstrap', config.kafka.bootstrapServers, '--rides-topic', topics.rideTopic, '--fares-topic', topics.fareTopic, '--window', '60', '--expected', 'none', '--out', out];
   const command = threads === undefined ? [peerRun, ...args] : await peerWithThreads(threads, args);
@@ -138,11 +169,11 @@ export async function runPeer(config: ResolvedConfig, topics: { rideTopic: strin
     child.on('close', (exitCode) => resolveCode(exitCode ?? 1));
   });
   if (code !== 0) throw new Error(`the Spark peer failed (exit ${code}): ${output.join('').trim().split('\n').slice(-5).join(' | ')}`);
-  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { tripsPerSecond: number; mainSeconds: number; joined: number; flushSeconds: number };
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { tripsPerSecond: number; mainSeconds: number; joined: number; flushSeconds: number; tripsPerSecondAfterFirstBatch?: number; batchesMainRun?: number };
   const rows = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as StatsRow[];
-  console.log(`  peer${threads === undefined ? '' : ` local[${threads}]`}: ${summary.joined.toLocaleString('en-US')} trips, main run ${summary.mainSeconds.toFixed(1)} s = ${Math.round(summary.tripsPerSecond).toLocaleString('en-US')} trips/s (flush run ${summary.flushSeconds.toFixed(1)} s not counted); ${rows.length.toLocaleString('en-US')} window rows`);
+  console.log(`  peer${threads === undefined ? '' : ` local[${threads}]`}: ${summary.joined.toLocaleString('en-US')} trips, main run ${summary.mainSeconds.toFixed(1)} s = ${Math.round(summary.tripsPerSecond).toLocaleString('en-US')} trips/s (flush run ${summary.flushSeconds.toFixed(1)} s not counted); steady ${perSecond(summary.tripsPerSecondAfterFirstBatch)} trips/s over its ${(summary.batchesMainRun ?? 1) - 1} micro-batches after the first; ${rows.length.toLocaleString('en-US')} window rows`);
   await rm(out, { recursive: true, force: true });
-  return { tripsPerSecond: summary.tripsPerSecond, seconds: summary.mainSeconds, trips: summary.joined, rows };
+  return { tripsPerSecond: summary.tripsPerSecond, steadyTripsPerSecond: summary.tripsPerSecondAfterFirstBatch, seconds: summary.mainSeconds, trips: summary.joined, rows };
 }
 
 /** Row for row: the same (window end, neighborhood) keys, equal counts, sums within 1e-6. */

@@ -5,19 +5,19 @@
 // while, every vertex's busy and backpressured time per second (averaged over its subtasks, and
 // the busiest subtask), which is where the time goes. Results are compared row for row with the
 // peer's. On a 2-core machine the line is expected to flatten past 2: the table says how.
-import axios from 'axios';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedConfig } from '../../common/config.js';
 import { createProgress } from '../../common/progress.js';
 import { FlinkRestClient } from '../../clients/index.js';
 import { LocalStackProvider } from '../../stack/index.js';
 import { machineState, waitForQuiet } from './machine-quiet.js';
-import { compareResults, loadNow, median, runPeer, runTipstream, type SideResult } from './runs.js';
+import { compareResults, loadNow, median, runPeer, runTipstream, type RunInput, type SideResult } from './runs.js';
 import { flinkRestOptions } from '../../common/client-options.js';
+import { formatLoad, shortName, vertexLoads, type VertexLoad } from './job-sampler.js';
 
 export interface ScalingPhaseOptions {
   config: ResolvedConfig;
-  topics: { rideTopic: string; fareTopic: string };
+  topics: RunInput;
   /** Processes to account CPU to besides the stack's (the udf-service). */
   extraPids: Record<string, number>;
   parallelisms?: number[];
@@ -25,42 +25,6 @@ export interface ScalingPhaseOptions {
   /** Seconds after every task runs at which Flink's per-vertex metrics are sampled. */
   sampleAfterSeconds?: number;
 }
-
-interface VertexLoad {
-  name: string;
-  parallelism: number;
-  busyAvg: number;
-  busyMax: number;
-  backpressuredAvg: number;
-}
-
-/** Busy and backpressured ms/s of every vertex of a running job, averaged over its subtasks. */
-async function vertexLoads(restUrl: string, jobId: string): Promise<VertexLoad[]> {
-  const { data: job } = await axios.get<{ vertices: Array<{ id: string; name: string; parallelism: number }> }>(`${restUrl}/jobs/${jobId}`);
-  const loads: VertexLoad[] = [];
-  for (const vertex of job.vertices) {
-    const { data } = await axios.get<Array<{ id: string; avg?: number; max?: number }>>(`${restUrl}/jobs/${jobId}/vertices/${vertex.id}/subtasks/metrics`, {
-      params: { get: 'busyTimeMsPerSecond,backPressuredTimeMsPerSecond', agg: 'avg,max' },
-    });
-    const metric = (id: string) => data.find((m) => m.id === id);
-    loads.push({
-      name: vertex.name,
-      parallelism: vertex.parallelism,
-      busyAvg: metric('busyTimeMsPerSecond')?.avg ?? Number.NaN,
-      busyMax: metric('busyTimeMsPerSecond')?.max ?? Number.NaN,
-      backpressuredAvg: metric('backPressuredTimeMsPerSecond')?.avg ?? Number.NaN,
-    });
-  }
-  return loads;
-}
-
-/** A vertex's name, short enough for a line: its operators, without their field lists. */
-const shortName = (name: string) =>
-  name
-    .replace(/\[\d+\]:/g, '')
-    .replace(/\([^()]*(\([^()]*\)[^()]*)*\)/g, '')
-    .replace(/\s+/g, ' ')
-    .slice(0, 90);
 
 /** Runs `measure` between two looks at the machine, printed; noisy if either look was. */
 async function watched<T>(label: string, measure: () => Promise<T>): Promise<{ result: T; noisy: boolean }> {
@@ -140,7 +104,7 @@ export async function runScalingPhase(options: ScalingPhaseOptions): Promise<voi
         if (difference) throw new Error(`parallelism ${parallelism} on ${taskManagers} TaskManager(s): the results differ from the peer's: ${difference}`);
         if (loads.length === 0) console.log(`    (the job finished within ${sampleAfterMs / 1000} s of its tasks running: no metrics sampled)`);
         for (const load of loads) {
-          console.log(`    ${String(Math.round(load.busyAvg)).padStart(4)} ms/s busy (busiest subtask ${String(Math.round(load.busyMax)).padStart(4)}), ${String(Math.round(load.backpressuredAvg)).padStart(4)} ms/s backpressured, ×${load.parallelism}: ${shortName(load.name)}`);
+          console.log(`    ${formatLoad(load)}`);
         }
         const bottleneck = [...loads].sort((a, b) => b.busyAvg - a.busyAvg)[0];
         table.push({ taskManagers, parallelism, result, noisy, ...(bottleneck ? { bottleneck } : {}) });
