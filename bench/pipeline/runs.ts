@@ -70,7 +70,7 @@ export const perSecond = (n: number | undefined) => (n === undefined ? 'n/a' : M
 
 /** The sampled figures of a run, as printed under it. */
 export function describeSample(sample: JobSample): string {
-  const steady = sample.steadySpan ? `${perSecond(sample.steadyTripsPerSecond)} trips/s steady (${sample.steadySpan.trips.toLocaleString('en-US')} trips over ${sample.steadySpan.seconds.toFixed(1)} s after the first 20%)` : 'no steady rate (too few of Flink\'s 10 s metric refreshes after the first 20%)';
+  const steady = sample.steadySpan ? `${perSecond(sample.steadyTripsPerSecond)} trips/s steady (${Math.round(sample.steadySpan.trips).toLocaleString('en-US')} trips over ${sample.steadySpan.seconds.toFixed(1)} s after the first 20%)` : 'no steady rate (too few of Flink\'s 10 s metric refreshes after the first 20%)';
   return `${steady}; TaskManager heap in use at most ${mib(sample.heapMaxBytes)}; checkpoint state at most ${mib(sample.stateMaxBytes)} over ${sample.checkpoints} checkpoints`;
 }
 
