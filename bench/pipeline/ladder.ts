@@ -68,7 +68,8 @@ export function ladderSql(files: Map<string, string>, cuts: ReadonlySet<LadderCu
   return out;
 }
 
-async function ladderSqlDir(cuts: ReadonlySet<LadderCut>): Promise<string> {
+/** A temporary copy of sql/ with the given features taken out (the enrichment phase uses the lookup's cut too). */
+export async function ladderSqlDir(cuts: ReadonlySet<LadderCut>): Promise<string> {
   const files = new Map<string, string>();
   for (const name of (await readdir(sqlDir)).filter((n) => n.endsWith('.sql'))) files.set(name, await readFile(join(sqlDir, name), 'utf8'));
   const dir = await mkdtemp(join(tmpdir(), 'tipstream-bench-ladder-'));

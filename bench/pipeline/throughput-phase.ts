@@ -5,31 +5,16 @@
 // ratio to the peer and the fraction of the calibration. With BENCH_BEFORE the job of another
 // commit beside them, and with the enrichment phase the job without its lookup.
 import { execFileSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { projectRoot, type ResolvedConfig } from '../../common/config.js';
-import { sqlDir } from '../../orchestrator/sql-template.js';
 import { findJava17 } from '../../stack/java.js';
 import { machineState, waitForQuiet } from './machine-quiet.js';
 import { calibrationMissing, runCalibration } from './calibration.js';
+import { ladderSqlDir } from './ladder.js';
 import type { BenchInput } from './input.js';
 import { compareResults, loadNow, median, perSecond, runPeer, runTipstream, TaskManagerProfile, type JobSources, type SideResult } from './runs.js';
-
-/** The job's SQL with the lookup replaced by a constant neighborhood. */
-async function constantLookupSql(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tipstream-bench-sql-'));
-  await cp(sqlDir, dir, { recursive: true });
-  const file = join(dir, '04-enrich-and-join.sql');
-  const text = await readFile(file, 'utf8');
-  const start = text.indexOf('CREATE TEMPORARY VIEW trips AS');
-  await writeFile(file, `${text.slice(0, start)}CREATE TEMPORARY VIEW trips AS
-SELECT medallion, hackLicense, vendorId, pickupTime, 'Midtown' AS pickupNeighborhood, 'Midtown' AS dropoffNeighborhood,
-  tripDistanceInMiles, fareAmount, tipAmount
-FROM trips_unenriched;
-`);
-  return dir;
-}
 
 /** BENCH_BEFORE: that commit's sql/ and flink-udf/, unpacked into a temporary folder. */
 async function sourcesAt(ref: string): Promise<JobSources> {
@@ -153,7 +138,7 @@ export async function runThroughputPhase({ config, input, pids, rounds, enrichme
   }
   if (enrichment) {
     const withLookup = median(results.map((r) => r.tipstream!.tripsPerSecond));
-    const constant = await runTipstream('constant neighborhood', config, input, pids, { sources: { sqlDir: await constantLookupSql() } });
+    const constant = await runTipstream('constant neighborhood', config, input, pids, { sources: { sqlDir: await ladderSqlDir(new Set(['lookup'])) } });
     console.log(`enrichment cost: the job runs at ${(withLookup / constant.tripsPerSecond * 100).toFixed(1)}% of its speed without the lookup`);
   }
   return {
