@@ -105,5 +105,11 @@ export function sessionProperties(config: ResolvedConfig, jobName: string): Reco
     // are planned once and shared: without it each sink gets its own copy of the parse and of the
     // interval join, each reading every record.
     'table.optimizer.reuse-optimize-block-with-digest-enabled': 'true',
+    // Chained operators hand records on without copying them. Off, every record the parse fans out
+    // to the join and the dead-letter branches (and the join to its three) was deep-copied, payload
+    // and all, once per branch: this alone made the job 1.235x faster (bench:pipeline, 4M trips).
+    // The planner's operators and tipstream's functions (flink-udf/) never keep a record they were
+    // handed, which is what object reuse asks of them.
+    'pipeline.object-reuse': 'true',
   };
 }

@@ -14,7 +14,8 @@
 --   record count the metric of that name), the IntervalJoin and the window aggregate.
 -- * 'Unknown' (04-enrich-and-join.sql) is the udf-service's UNKNOWN (udf-service/neighborhood-index.ts).
 -- * The results (neighborhood_stats) are the window result of clients/window-result.ts, field by
---   field; the dead letters carry payload, stream, reason, sourcePartition, sourceOffset, seenAt.
+--   field; the dead letters carry payload, stream, reason, sourcePartition, sourceOffset, seenAt,
+--   the payload NULL for those the join and the window send (04-enrich-and-join.sql).
 -- * Heartbeats (medallion 'tipstream-heartbeat', generator/heartbeat.ts) move watermarks and are
 --   dropped before the join.
 -- test/unit/orchestrator/sql-template.test.ts checks the placeholders, names and constants.

@@ -25,19 +25,19 @@ FROM fare_parsed
 WHERE implausibleReason IS NOT NULL;
 
 INSERT INTO unjoined_rides
-SELECT ridePayload, 'ride', CASE WHEN rideLate THEN 'late for join' ELSE 'no fare met in the join' END,
+SELECT CAST(NULL AS STRING), 'ride', CASE WHEN rideLate THEN 'late for join' ELSE 'no fare met in the join' END,
   ridePartition, rideOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM join_output
 WHERE fareMedallion IS NULL;
 
 INSERT INTO unjoined_fares
-SELECT farePayload, 'fare', CASE WHEN fareLate THEN 'late for join' ELSE 'no ride met in the join' END,
+SELECT CAST(NULL AS STRING), 'fare', CASE WHEN fareLate THEN 'late for join' ELSE 'no ride met in the join' END,
   farePartition, fareOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM join_output
 WHERE medallion IS NULL;
 
 INSERT INTO late_trips
-SELECT ridePayload, 'ride', 'late for window', ridePartition, rideOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+SELECT CAST(NULL AS STRING), 'ride', 'late for window', ridePartition, rideOffset, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
 FROM joined_trips
 WHERE lateForWindow;
 

@@ -82,6 +82,13 @@ for (const s of statuses) if (s.pid) pids[s.service] = s.pid;
 // The udf-service as its own process, as in production, so its CPU is its own.
 const udfPort = await freePort();
 const udf = spawn(process.execPath, [resolve('bin/tipstream.js'), 'udf', 'serve', '--port', String(udfPort)], { stdio: 'ignore', env: { ...process.env, TIPSTREAM_LOG_LEVEL: 'warn' } });
+// Ctrl-C skips the finally below: stop the udf-service here too, or it outlives the bench.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    udf.kill('SIGTERM');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
 const written: string[] = [];
 try {
   const deadline = Date.now() + 60_000;
@@ -116,11 +123,13 @@ try {
 function printSizes(summaries: ThroughputSummary[]): void {
   const x = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(2)}x`);
   console.log(`\nmedians per size (trips/s; whole run / steady state${summaries.some((s) => s.noisyRuns > 0) ? '; NOISY: some runs of that size were not on a quiet machine' : ''}):`);
-  console.log(`  ${'trips'.padEnd(11)}${'tipstream'.padStart(18)}${'peer'.padStart(18)}${'calibration'.padStart(18)}${'ratio'.padStart(14)}${'of calib.'.padStart(11)}`);
+  // Without the peer (BENCH_PEER=0), the ratio is to BENCH_BEFORE's job, and the table says so.
+  const referenceName = summaries.some((s) => s.referenceName === 'before') ? 'before' : 'peer';
+  console.log(`  ${'trips'.padEnd(11)}${'tipstream'.padStart(18)}${referenceName.padStart(18)}${'calibration'.padStart(18)}${'ratio'.padStart(14)}${'of calib.'.padStart(11)}`);
   for (const s of summaries) {
     const pair = (p: { whole: number; steady: number | undefined } | undefined) => (p ? `${perSecond(p.whole)} / ${perSecond(p.steady)}` : 'n/a');
-    console.log(`  ${s.trips.toLocaleString('en-US').padEnd(11)}${pair(s.tipstream).padStart(18)}${pair(s.peer).padStart(18)}${pair(s.calibration).padStart(18)}${`${x(s.ratio.whole)} / ${x(s.ratio.steady)}`.padStart(14)}${(s.ofCalibration === undefined ? 'n/a' : `${(s.ofCalibration * 100).toFixed(0)}%`).padStart(11)}${s.noisyRuns > 0 ? ` NOISY (${s.noisyRuns} runs)` : ''}`);
+    console.log(`  ${s.trips.toLocaleString('en-US').padEnd(11)}${pair(s.tipstream).padStart(18)}${pair(s.reference).padStart(18)}${pair(s.calibration).padStart(18)}${`${x(s.ratio.whole)} / ${x(s.ratio.steady)}`.padStart(14)}${(s.ofCalibration === undefined ? 'n/a' : `${(s.ofCalibration * 100).toFixed(0)}%`).padStart(11)}${s.noisyRuns > 0 ? ` NOISY (${s.noisyRuns} runs)` : ''}`);
   }
   const headline = summaries.at(-1)!;
-  console.log(`headline (${headline.trips.toLocaleString('en-US')} trips, steady state): tipstream ${x(headline.ratio.steady)} the peer, median of ${headline.rounds} rounds`);
+  console.log(`headline (${headline.trips.toLocaleString('en-US')} trips, steady state): tipstream ${x(headline.ratio.steady)} ${headline.referenceName === 'peer' ? 'the peer' : `the job of ${process.env.BENCH_BEFORE}`}, median of ${headline.rounds} rounds`);
 }

@@ -47,7 +47,9 @@ export interface ThroughputSummary {
   rounds: number;
   noisyRuns: number;
   tipstream: { whole: number; steady: number | undefined };
-  peer: { whole: number; steady: number | undefined };
+  /** What the ratio compares with: the peer, or BENCH_BEFORE's job when BENCH_PEER=0. */
+  referenceName: 'peer' | 'before';
+  reference: { whole: number; steady: number | undefined };
   calibration: { whole: number; steady: number | undefined } | undefined;
   ratio: { whole: number; steady: number | undefined };
   ofCalibration: number | undefined;
@@ -146,7 +148,8 @@ export async function runThroughputPhase({ config, input, pids, rounds, enrichme
     rounds,
     noisyRuns,
     tipstream: { whole: median(column('tipstream', (r) => r.tripsPerSecond) as number[]), steady: medianOf(column('tipstream', (r) => r.steadyTripsPerSecond)) },
-    peer: { whole: medianOf(column(reference, (r) => r.tripsPerSecond))!, steady: medianOf(column(reference, (r) => r.steadyTripsPerSecond)) },
+    referenceName: reference === 'peer' ? 'peer' : 'before',
+    reference: { whole: medianOf(column(reference, (r) => r.tripsPerSecond))!, steady: medianOf(column(reference, (r) => r.steadyTripsPerSecond)) },
     calibration: noCalibration ? undefined : { whole: medianOf(column('calibration', (r) => r.tripsPerSecond))!, steady: medianOf(column('calibration', (r) => r.steadyTripsPerSecond)) },
     ratio: { whole: median(wholeRatios), steady: medianOf(steadyRatios) },
     ofCalibration: noCalibration ? undefined : medianOf(fractions),

@@ -128,12 +128,23 @@ it('keeps every window of the real trips exact with records dated 2099, 1970 and
   }
 
   // Every bad record is a dead letter under its own reason, and nothing else is.
-  const all = (await readMessages(bootstrap, topics.deadLetterTopic, reasons.size + 2, 60_000, 5_000)).map((m) => JSON.parse(m.value) as { payload: string; reason: string; sourcePartition: number });
+  const all = (await readMessages(bootstrap, topics.deadLetterTopic, reasons.size + 2, 60_000, 5_000)).map(
+    (m) => JSON.parse(m.value) as { payload: string | null; stream: 'ride' | 'fare'; reason: string; sourcePartition: number; sourceOffset: number },
+  );
   expect(all).toHaveLength(reasons.size + 2);
   // The late trip stays what it was before the guard: a ride read behind its stream's watermark
   // is 'late for join'. Its fare may be read before the fare source's watermark (emitted every
-  // 200 ms) has passed it; its ride then never meets it: 'no ride met in the join'.
-  const lateOnes = all.filter((d) => d.payload === late.ride.value || d.payload === late.fare.value);
+  // 200 ms) has passed it; its ride then never meets it: 'no ride met in the join'. The join's
+  // dead letters carry no payload, only where their record is: it must be the late trip's.
+  const sent = [...before.events, ...real, ...middle.events, late.ride, late.fare];
+  const sources = {
+    ride: await readMessages(bootstrap, topics.rideTopic, sent.filter((e) => e.stream === 'ride').length),
+    fare: await readMessages(bootstrap, topics.fareTopic, sent.filter((e) => e.stream === 'fare').length),
+  };
+  const pointedAt = (d: (typeof all)[number]) => sources[d.stream].find((m) => m.partition === d.sourcePartition && Number(m.offset) === d.sourceOffset)?.value;
+  const lateOnes = all.filter((d) => d.payload === null);
+  expect(lateOnes.map(pointedAt).sort()).toEqual(expect.arrayContaining([late.ride.value]));
+  for (const d of lateOnes) expect([late.ride.value, late.fare.value]).toContain(pointedAt(d));
   expect(lateOnes.map((d) => d.reason).sort()).toEqual(expect.arrayContaining(['late for join']));
   for (const d of lateOnes) expect(d.reason).toMatch(/^(late for join|no ride met in the join)$/);
   const deadLetters = all.filter((d) => !lateOnes.includes(d));
