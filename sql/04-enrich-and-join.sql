@@ -42,9 +42,9 @@ WHERE malformedReason IS NULL AND implausibleReason IS NULL AND medallion <> 'ti
 -- one stream went idle longer than the idle timeout while the other went on).
 -- The join carries no payload: its state holds each record until the watermark passes it, and
 -- with the raw payloads that state was 2.5 times larger and the job about 1.1x slower
--- (bench:pipeline, 4M trips). A dead letter from here (unjoined, or late for its window) points at its record by
--- stream, sourcePartition and sourceOffset instead, with a NULL payload: the record itself stays
--- in its topic for the topic's retention (README, The Flink job).
+-- (bench:pipeline, 4M trips). A dead letter from here (unjoined, or late for its window) points
+-- at its record by stream, sourcePartition and sourceOffset instead, with a NULL payload: the
+-- record itself stays in its topic for the topic's retention (README, The Flink job).
 CREATE TEMPORARY VIEW join_output AS
 SELECT
   r.kafkaPartition AS ridePartition, r.kafkaOffset AS rideOffset,
