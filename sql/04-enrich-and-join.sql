@@ -60,9 +60,6 @@ FULL JOIN fare_to_join AS f
   ON r.medallion = f.medallion AND r.hackLicense = f.hackLicense AND r.vendorId = f.vendorId
  AND r.eventTime = f.eventTime;
 
--- Each trip with its window. The window aggregate drops a trip whose window has already fired
--- (window_time, its window's last millisecond, at or behind the watermark); such trips are marked
--- here, on the watermark the window will have, and go to the dead-letter topic instead.
 -- The trips out of the join. The window aggregate drops a trip whose window has already fired
 -- (its last millisecond at or behind the watermark): such trips are marked here, on the watermark
 -- the window will have, and go to the dead-letter topic instead of into the lookup and the window.

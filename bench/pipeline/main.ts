@@ -46,8 +46,9 @@ BENCH_PHASES (default throughput,ladder,live,latency) names the phases:
 BENCH_SQL_DIR runs the job from other templates. BENCH_BEFORE=<git ref> also runs, in every round,
 the job of that commit (its sql/ and flink-udf/) on the same topics: the ratio current / before is
 what a change cost; BENCH_PEER=0 leaves the peer out of those rounds. BENCH_WARMUP=0 skips the
-unmeasured warm-up run before the first size. BENCH_PROFILE=1 records the TaskManager with JFR
-(it more than doubled the TaskManager's time when measured: its figures describe another program).`;
+unmeasured warm-up run before the first size. BENCH_PROFILE=1 records the TaskManager with JFR's
+default settings and keeps the recording (the job ran at 0.63x its unrecorded speed when measured:
+its shares describe a slowed program).`;
 
 if (process.argv.includes('--help')) {
   console.log(usage);

@@ -77,11 +77,17 @@ export function describeSample(sample: JobSample): string {
 /** The TaskManager's JFR recording during one run: start it before, stop and summarize after. */
 export class TaskManagerProfile {
   private readonly file: string;
+  /** Where the recording is kept. */
+  get recording(): string {
+    return this.file;
+  }
   constructor(private readonly javaBin: string, private readonly pid: number, dir: string, label: string) {
     this.file = join(dir, `${label.replace(/\W+/g, '-')}.jfr`);
   }
   async start(): Promise<void> {
-    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.start', 'name=tipstream-bench', 'settings=profile', `filename=${this.file}`]);
+    // JFR's default settings (a CPU sample every 20 ms): its 'profile' settings more than doubled
+    // the TaskManager's time. Even these slow the job down (README, Benchmarks).
+    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.start', 'name=tipstream-bench', 'settings=default', `filename=${this.file}`]);
   }
   /** Stops the recording; the share of CPU samples per package of the sampled (top) frame. */
   async stop(): Promise<Array<{ where: string; share: number }> & { samples?: number }> {
@@ -147,8 +153,8 @@ export async function runTipstream(label: string, config: ResolvedConfig, input:
     if (sample.loads.length === 0) console.log('    (no per-vertex figures: the job finished before 40% of its input had been sampled)');
     for (const load of sample.loads) console.log(`    ${formatLoad(load)}`);
   }
-  if (table) {
-    console.log(`    TaskManager JFR, ${table.samples} CPU samples by package of the sampled frame:`);
+  if (profile && table) {
+    console.log(`    TaskManager JFR (${profile.recording}, for \`jfr print\`), ${table.samples} CPU samples by package of the sampled frame:`);
     for (const { where, share } of table.slice(0, 12)) console.log(`      ${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
   }
   await deleteTopics(config.kafka.bootstrapServers, Object.values(outputs)).catch(() => undefined);
