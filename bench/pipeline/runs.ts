@@ -76,23 +76,20 @@ export function describeSample(sample: JobSample): string {
 
 /** The TaskManager's JFR recording during one run: start it before, stop and summarize after. */
 export class TaskManagerProfile {
-  private readonly file: string;
   /** Where the recording is kept. */
-  get recording(): string {
-    return this.file;
-  }
+  readonly recording: string;
   constructor(private readonly javaBin: string, private readonly pid: number, dir: string, label: string) {
-    this.file = join(dir, `${label.replace(/\W+/g, '-')}.jfr`);
+    this.recording = join(dir, `${label.replace(/\W+/g, '-')}.jfr`);
   }
   async start(): Promise<void> {
     // JFR's default settings (a CPU sample every 20 ms): its 'profile' settings more than doubled
     // the TaskManager's time. Even these slow the job down (README, Benchmarks).
-    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.start', 'name=tipstream-bench', 'settings=default', `filename=${this.file}`]);
+    await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.start', 'name=tipstream-bench', 'settings=default', `filename=${this.recording}`]);
   }
   /** Stops the recording; the share of CPU samples per package of the sampled (top) frame. */
   async stop(): Promise<Array<{ where: string; share: number }> & { samples?: number }> {
     await execFileAsync(join(this.javaBin, 'jcmd'), [String(this.pid), 'JFR.stop', 'name=tipstream-bench']);
-    const { stdout } = await execFileAsync(join(this.javaBin, 'jfr'), ['print', '--events', 'jdk.ExecutionSample', '--stack-depth', '1', this.file], { maxBuffer: 1 << 30 });
+    const { stdout } = await execFileAsync(join(this.javaBin, 'jfr'), ['print', '--events', 'jdk.ExecutionSample', '--stack-depth', '1', this.recording], { maxBuffer: 1 << 30 });
     const counts = new Map<string, number>();
     let total = 0;
     const lines = stdout.split('\n');
