@@ -72,6 +72,23 @@ async function flinkReporters(): Promise<{ jobmanager?: string; taskmanager?: st
   return found;
 }
 
+/**
+ * The job's state, its last failure and every vertex's input watermark per subtask (null: none
+ * yet), for a failure message: the watermark-lag gauge needs every subtask of the window aggregate
+ * to have one, and a job restarted after reading all its input has none until new records come.
+ */
+async function jobWatermarks(id: string): Promise<string> {
+  const flink = new FlinkRestClient(flinkRestOptions(base));
+  try {
+    const job = await flink.job(id);
+    const lines = await Promise.all(job.vertices.map(async (v) => `  ${v.name.slice(0, 100)}: ${JSON.stringify(await flink.vertexWatermarks(id, v.id))}`));
+    const failure = await flink.lastFailure(id);
+    return [`  state ${job.state}; last failure: ${failure ? `${failure.at} ${failure.summary}` : 'none'}`, ...lines].join('\n');
+  } catch (err) {
+    return `  unavailable: ${(err as Error).message}`;
+  }
+}
+
 beforeAll(async () => {
   service = await startUdfService({ boundaries: base.udf.boundaries, nameField: base.udf.nameField, port: 0 });
   config = loadConfig({
@@ -137,7 +154,7 @@ it('names only metrics that the running exporters expose, in every panel of the 
     if (missing.length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
-  if (missing.length > 0) process.stderr.write(`still unexposed after 240 s: ${JSON.stringify(missing)}\nmetrics:\n${metrics.output()}\nrelay:\n${relay.output()}\n`);
+  if (missing.length > 0) process.stderr.write(`still unexposed after 240 s: ${JSON.stringify(missing)}\njob:\n${await jobWatermarks(jobId!)}\nmetrics:\n${metrics.output()}\nrelay:\n${relay.output()}\n`);
   expect(missing).toEqual([]);
 
   // Every exporter answered, and every one of them is read by some panel.
