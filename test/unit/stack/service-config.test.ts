@@ -9,6 +9,7 @@ import {
   cassandraYaml,
   distributionJavaOptions,
   flinkConfigYaml,
+  kafkaClusterId,
   kafkaFiles,
   kafkaServerProperties,
   plaintextListeners,
@@ -72,6 +73,17 @@ describe('Kafka server.properties', () => {
 
   it('writes one key=value a line, in the order given, ending with a newline', () => {
     expect(propertiesText({ b: 1, a: 'x=y' })).toBe('b=1\na=x=y\n');
+  });
+
+  it('gives the storage tool a cluster id that cannot be read as an option', () => {
+    // 0xf8 encodes as '-' first: the storage tool refused such an id ("argument --cluster-id/-t: expected one argument").
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x01)];
+    let calls = 0;
+    const random = (size: number): Buffer => (calls += 1, draws.shift()!.subarray(0, size));
+    expect(Buffer.alloc(16, 0xf8).toString('base64url')).toMatch(/^-/);
+    expect(kafkaClusterId(random)).toBe(Buffer.alloc(16, 0x01).toString('base64url'));
+    expect(calls).toBe(2);
+    expect(kafkaClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   });
 });
 
