@@ -26,10 +26,16 @@ let security: KafkaSecurity;
 let service: Awaited<ReturnType<typeof startUdfService>>;
 
 beforeAll(async () => {
-  [broker, service] = await Promise.all([
+  // Both start at once; when one fails, the other is still kept for afterAll to stop (a udf-service
+  // left listening kept jest from exiting after the broker's start failed).
+  const [started, udf] = await Promise.allSettled([
     freePort().then(async (port) => startSecureKafka(base, { dir: mkdtempSync(join(tmpdir(), 'tipstream-secure-kafka-')), port, controllerPort: await freePort() })),
     startUdfService({ boundaries: base.udf.boundaries, nameField: base.udf.nameField, where: base.udf.where, port: 0 }),
   ]);
+  if (started.status === 'fulfilled') broker = started.value;
+  if (udf.status === 'fulfilled') service = udf.value;
+  if (started.status === 'rejected') throw started.reason;
+  if (udf.status === 'rejected') throw udf.reason;
   security = { connectionString: broker.connectionString, caFile: broker.caFile };
 });
 afterAll(async () => {
