@@ -101,11 +101,10 @@ export async function prepareKafka(files: KafkaFiles, settings: KafkaServerSetti
   }
 }
 
-/** A Kafka cluster id: 16 random bytes in URL-safe base64 without padding. */
 /**
- * A KRaft cluster id: 16 random bytes in URL-safe base64, never one that starts with '-'. The
- * storage tool would read such an id as an option and refuse to format (1 id in 64); Kafka's own
- * random ids skip them too.
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, never one that starts
+ * with '-': the storage tool would read such an id as an option and refuse to format (1 id in 64).
+ * Kafka's own random ids skip them too.
  */
 export function kafkaClusterId(random: (size: number) => Buffer = randomBytes): string {
   for (;;) {
