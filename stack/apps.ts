@@ -4,7 +4,8 @@
 // stack itself.
 import { existsSync } from 'node:fs';
 import axios from 'axios';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { dirname, join } from 'node:path';
 import { childEnvironment, projectRoot, type ResolvedConfig } from '../common/config.js';
 import { isRunning, launchDetached, stopProcess, type ProcessIdentity } from './processes.js';
@@ -30,7 +31,8 @@ async function readState(config: ResolvedConfig): Promise<AppsState> {
 
 async function writeState(config: ResolvedConfig, state: AppsState): Promise<void> {
   await mkdir(config.stateDir, { recursive: true });
-  await writeFile(stateFile(config), `${JSON.stringify(state, null, 2)}\n`);
+  // Written aside and renamed: the supervisor and `stack status` read it while it changes.
+  await writeFileAtomic(stateFile(config), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** The app's recorded process, when it is still the one we started and alive. */

@@ -2,6 +2,7 @@
 // as plain local processes on loopback, from artifacts resolved once into the cache.
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { childEnvironment, projectRoot, type ResolvedConfig } from '../common/config.js';
@@ -307,7 +308,8 @@ export class LocalStackProvider implements StackProvider {
 
   private async writeState(state: StackState): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true });
-    await writeFile(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    // Written aside and renamed, so a concurrent reader (the supervisor, `stack status`) never sees half a file.
+    await writeFileAtomic(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 }
 

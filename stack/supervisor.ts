@@ -3,7 +3,8 @@
 // between attempts and a limit for a service that keeps dying. What it is doing is written to
 // supervisor.json in the state folder, where `stack status` reads it.
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../common/config.js';
 import { childLogger } from '../common/logger.js';
@@ -70,8 +71,7 @@ export async function readSupervisorState(config: ResolvedConfig): Promise<Super
 export async function writeSupervisorState(config: ResolvedConfig, state: SupervisorState): Promise<void> {
   // Written aside and renamed, so `stack status` never reads half a file.
   const file = supervisorFile(config);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export interface Supervisable {

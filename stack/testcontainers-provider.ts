@@ -3,7 +3,8 @@
 // are the official ones or tipstream's own (`tipstream stack images`), by stack.images. The
 // readiness is the local provider's: a log line per container, then the same probes.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { dirname, join } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, Network, Wait, type ContainerRuntimeClient, ImageName } from 'testcontainers';
 import { CONTAINERS_STATE_FILE, type ResolvedConfig } from '../common/config.js';
@@ -269,6 +270,7 @@ export class TestcontainersStackProvider implements StackProvider {
 
   private async writeState(state: ContainerState): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true });
-    await writeFile(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    // Written aside and renamed, so a concurrent reader never sees half a file.
+    await writeFileAtomic(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 }
