@@ -2,7 +2,7 @@
 // that configure the local stack, so a container behaves like the local process it replaces.
 // Pure, for test/unit/stack/images.test.ts; stack/images.ts puts them in the build contexts.
 import { cassandraJava17Options } from '../services.js';
-import { cassandraYaml, kafkaLog4jText } from '../service-config.js';
+import { cassandraYaml, kafkaLog4jText, taskManagerJavaOptions } from '../service-config.js';
 
 /**
  * conf/config.base.yaml of tipstream/flink: flat `key: value` lines, what the flink image's own
@@ -22,6 +22,8 @@ export function flinkImageBaseConfig(javaOptions: string): string {
     'rest.port': '8081',
     'io.tmp.dirs': '/tmp',
     ...(javaOptions ? { 'env.java.opts.all': JSON.stringify(javaOptions) } : {}),
+    // The TaskManager's collector, as on the local stack (service-config.ts).
+    'env.java.opts.taskmanager': JSON.stringify(taskManagerJavaOptions),
   };
   return `${Object.entries(lines).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
 }

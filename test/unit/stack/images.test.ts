@@ -12,6 +12,7 @@ import { containerDefinitions, imageContract, imageKindOf } from '../../../stack
 import { cassandraImageTemplate, flinkImageBaseConfig } from '../../../stack/containers/image-files.js';
 import { mirrorsIn } from '../../../stack/images.js';
 import { images, localImages } from '../../../stack/versions.js';
+import { taskManagerJavaOptions } from '../../../stack/service-config.js';
 
 const config = loadConfig({ env: { HOME: '/home/someone' } });
 const definitions = containerDefinitions(config, { connectorJarsDir: '/c', functionsJarDir: '/f', flinkStateDir: '/s', images: localImages, taskManagers: 2 });
@@ -82,6 +83,10 @@ describe("tipstream's entrypoints on the definitions' environment", () => {
     expect(yaml['heartbeat.timeout']).toBe(20000);
     expect(yaml['taskmanager.bind-host']).toBe('0.0.0.0');
     expect(yaml['env.java.opts.all']).toBe('--add-opens=java.base/java.lang=ALL-UNNAMED');
+    // The TaskManager's collector, as the local stack's and the Kubernetes session cluster's.
+    expect(yaml['env.java.opts.taskmanager']).toBe(taskManagerJavaOptions);
+    const session = parseYaml(readFileSync(join(projectRoot, 'deploy', 'kubernetes', 'base', 'flink-session.yaml'), 'utf8')) as { spec: { flinkConfiguration: Record<string, string> } };
+    expect(session.spec.flinkConfiguration['env.java.opts.taskmanager']).toBe(taskManagerJavaOptions);
     expect(() => render('flink', { ENABLE_BUILT_IN_PLUGINS: 'flink-metrics-nothing.jar' }, home)).toThrow();
   });
 

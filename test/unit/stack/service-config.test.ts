@@ -140,7 +140,7 @@ describe("Flink's config.yaml", () => {
 
   it("gives the Prometheus reporter eleven ports from the first, and keeps the distribution's Java options", () => {
     expect(config.metrics.reporter.prom).toEqual({ 'factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory', host: '127.0.0.1', port: '19249-19259' });
-    expect(config.env).toEqual({ java: { opts: { all: '--add-opens=java.base/java.lang=ALL-UNNAMED' } }, log: { dir: '/state/flink/log' }, pid: { dir: '/state/flink/pid' } });
+    expect(config.env).toEqual({ java: { opts: { all: '--add-opens=java.base/java.lang=ALL-UNNAMED', taskmanager: '-XX:+UseParallelGC' } }, log: { dir: '/state/flink/log' }, pid: { dir: '/state/flink/pid' } });
   });
 
   it('keeps checkpoints, savepoints and temporary files under its state folder and submits to the session cluster', () => {
