@@ -195,7 +195,7 @@ export interface FlinkSettings {
 /**
  * `env.java.opts.taskmanager`: the TaskManager collects garbage with the parallel collector, not
  * the JVM's default G1. The job allocates a few short-lived objects per record and field; G1's
- * write barriers and concurrent work cost it about a fifth of its throughput on 2 cores
+ * write barriers and concurrent work cost it 23% of its throughput on 2 cores
  * (README, Benchmarks: 4M trips, the same job on the same topics, G1 against parallel). Its
  * young collections stop the job for milliseconds on this heap, within a checkpoint interval.
  */
